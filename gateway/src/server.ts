@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { SUBGRAPH_NAMES, servicePort, subgraphUrl, type SubgraphName } from '../../lib/config';
+import { isProduction, startGraphQLServer, type DependencyStatus, type RunningServer } from '../../lib/http-server';
+import { runStandalone } from '../../lib/subgraph';
+import { SUPERGRAPH_FILE } from './compose';
+
+export type GatewayOptions = {
+  port: number;
+  host?: string;
+  subgraphUrls: Record<SubgraphName, string>;
+  supergraphSdl?: string;
+};
+
+async function subgraphStatus(url: string): Promise<'up' | 'down'> {
+  try {
+    const response = await fetch(url.replace(/\/graphql$/, '/ready'), { signal: AbortSignal.timeout(2_000) });
+    return response.ok ? 'up' : 'down';
+  } catch {
+    return 'down';
+  }
+}
+
+// The gateway serves the supergraph composed ahead of time, so it starts and answers even
+// when a subgraph is down; only the URLs come from the environment.
+export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8'),
+    buildService: ({ name, url }) => new RemoteGraphQLDataSource({ url: options.subgraphUrls[name as SubgraphName] ?? url }),
+  });
+  return startGraphQLServer({
+    name: 'gateway',
+    port: options.port,
+    host: options.host,
+    gateway,
+    plugins: [
+      isProduction()
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: { initialState: { pollForSchemaUpdates: false } } }),
+    ],
+    context: async () => ({}),
+    readiness: async () => {
+      const statuses = await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await subgraphStatus(options.subgraphUrls[name])] as const));
+      return Object.fromEntries(statuses) as DependencyStatus;
+    },
+  });
+}
+
+export function gatewayOptionsFromEnv(): GatewayOptions {
+  return {
+    port: servicePort('gateway'),
+    host: process.env.HOST ?? '0.0.0.0',
+    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphUrl(name)])) as Record<SubgraphName, string>,
+  };
+}
+
+if (require.main === module) {
+  runStandalone('gateway', () => startGateway(gatewayOptionsFromEnv()));
+}

@@ -1,0 +1,34 @@
+import { GraphQLError } from 'graphql';
+
+// Every error a client can cause carries a stable code and, where one field is to blame,
+// that field's path, so clients can show it next to the right input.
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export function clientError(code: ErrorCode, message: string, field?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...(field ? { field } : {}) } });
+}
+
+export function badUserInput(message: string, field: string): GraphQLError {
+  return clientError('BAD_USER_INPUT', message, field);
+}
+
+export function notFound(typeName: string, id: string, field = 'id'): GraphQLError {
+  return clientError('NOT_FOUND', `${typeName} ${id} does not exist`, field);
+}
+
+export function conflict(message: string, field?: string): GraphQLError {
+  return clientError('CONFLICT', message, field);
+}
+
+export class SubgraphUnavailableError extends GraphQLError {
+  constructor(service: string, reason: string) {
+    super(`The ${service} service is unavailable: ${reason}`, {
+      extensions: { code: 'SERVICE_UNAVAILABLE', service },
+    });
+  }
+}

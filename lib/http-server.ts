@@ -1,0 +1,107 @@
+import http from 'node:http';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { GraphQLFormattedError } from 'graphql';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import type { GraphQLSchema } from 'graphql';
+import { logger } from './logger';
+
+export type DependencyStatus = Record<string, 'up' | 'down'>;
+
+export type RunningServer = { name: string; url: string; port: number; stop(): Promise<void> };
+
+type ServerOptions<Ctx extends BaseContext> = {
+  name: string;
+  port: number;
+  host?: string;
+  schema?: GraphQLSchema;
+  gateway?: GatewayInterface;
+  plugins?: ApolloServerPlugin<Ctx>[];
+  context: (req: express.Request) => Promise<Ctx>;
+  readiness: () => Promise<DependencyStatus>;
+  onStop?: () => Promise<void>;
+};
+
+// Codes a client caused and may read; anything else is an internal failure whose details
+// (messages with SQL, stack traces) stay in the log.
+const CLIENT_CODES = new Set([
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'SERVICE_UNAVAILABLE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+export const isProduction = () => process.env.NODE_ENV === 'production';
+
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && CLIENT_CODES.has(code)) return formatted;
+  logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error');
+  if (!isProduction()) return formatted;
+  return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+// The one way every service (subgraph or gateway) serves GraphQL, health and readiness.
+export async function startGraphQLServer<Ctx extends BaseContext>(options: ServerOptions<Ctx>): Promise<RunningServer> {
+  const app = express();
+  const httpServer = http.createServer(app);
+  httpServer.keepAliveTimeout = 65_000;
+  const apollo = new ApolloServer<Ctx>({
+    ...(options.gateway ? { gateway: options.gateway } : { schema: options.schema! }),
+    formatError,
+    includeStacktraceInErrorResponses: !isProduction(),
+    introspection: !isProduction(),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...(options.plugins ?? [])],
+  } as ConstructorParameters<typeof ApolloServer<Ctx>>[0]);
+  await apollo.start();
+
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: options.name });
+  });
+  app.get('/ready', async (_req, res) => {
+    const dependencies = await options.readiness();
+    const ready = Object.values(dependencies).every((status) => status === 'up');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name, dependencies });
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: process.env.MAX_BODY_BYTES ?? '1mb' }),
+    expressMiddleware(apollo, { context: ({ req }) => options.context(req) }),
+  );
+  app.use(((err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error({ err }, 'request failed');
+    res.status(status).json({ errors: [{ message: status === 500 ? 'Internal server error' : err.message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+  }) as express.ErrorRequestHandler);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host ?? '127.0.0.1', resolve);
+  });
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}/graphql`;
+  logger.info({ service: options.name, url }, 'listening');
+  return {
+    name: options.name,
+    url,
+    port,
+    async stop() {
+      await apollo.stop();
+      await options.onStop?.();
+    },
+  };
+}

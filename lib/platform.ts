@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startGateway } from '../gateway/src/server';
+import { startCustomerSubgraph } from '../subgraphs/customer/src/server';
+import { startMarketingSubgraph } from '../subgraphs/marketing/src/server';
+import { startSalesSubgraph } from '../subgraphs/sales/src/server';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES, type SubgraphName } from './config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import type { PeerService } from './entity-client';
+import type { RunningServer } from './http-server';
+import { logger } from './logger';
+import { applyMigrations } from './migrations';
+
+const root = path.join(__dirname, '..');
+
+export type PlatformOptions = {
+  // One URL per subgraph; a subgraph without one gets an embedded PostgreSQL.
+  databaseUrls?: Partial<Record<SubgraphName, string>>;
+  // Where embedded databases keep their data; null keeps them in memory.
+  dataDir?: string | null;
+  // 0 picks a free port.
+  ports?: Partial<Record<SubgraphName | 'gateway', number>>;
+  host?: string;
+};
+
+export type Platform = {
+  gatewayUrl: string;
+  subgraphs: Record<SubgraphName, RunningServer>;
+  databaseUrls: Record<SubgraphName, string>;
+  stop(): Promise<void>;
+};
+
+export function prismaSchemaFile(name: SubgraphName): string {
+  return path.join(root, 'prisma', name, 'schema.prisma');
+}
+
+export async function migrateDatabase(name: SubgraphName, connectionString: string): Promise<string[]> {
+  const datamodelPath = prismaSchemaFile(name);
+  return applyMigrations({
+    connectionString,
+    migrationsDir: path.join(root, 'prisma', name, 'migrations'),
+    datamodel: readFileSync(datamodelPath, 'utf8'),
+    datamodelPath,
+  });
+}
+
+async function provideDatabase(name: SubgraphName, options: PlatformOptions, embedded: EmbeddedPostgres[]): Promise<string> {
+  const configured = options.databaseUrls?.[name];
+  if (configured) return configured;
+  const database = await startEmbeddedPostgres({ dataDir: options.dataDir === null ? undefined : path.join(options.dataDir ?? path.join(root, '.data'), name) });
+  embedded.push(database);
+  return database.connectionString;
+}
+
+// Starts the whole platform in this process: a database per subgraph (embedded unless a URL
+// is given) with migrations applied, the three subgraphs, then the gateway in front of them.
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const embedded: EmbeddedPostgres[] = [];
+  const servers: RunningServer[] = [];
+  const stop = async () => {
+    for (const server of servers.reverse()) await server.stop();
+    for (const database of embedded) await database.stop();
+  };
+  try {
+    const urls = await Promise.all(
+      SUBGRAPH_NAMES.map(async (name) => {
+        const url = await provideDatabase(name, options, embedded);
+        const applied = await migrateDatabase(name, url);
+        if (applied.length) logger.info({ service: name, applied }, 'migrations applied');
+        return url;
+      }),
+    );
+    const databaseUrls = Object.fromEntries(SUBGRAPH_NAMES.map((name, index) => [name, urls[index]])) as Record<SubgraphName, string>;
+
+    // Subgraphs call each other for cross-service checks; their URLs are known once they listen.
+    const peers = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, { name, url: '' }])) as Record<SubgraphName, PeerService>;
+    const port = (name: SubgraphName | 'gateway') => options.ports?.[name] ?? DEFAULT_PORTS[name];
+    const common = (name: SubgraphName) => ({ databaseUrl: databaseUrls[name], port: port(name), host: options.host });
+    const customer = await startCustomerSubgraph({ ...common('customer'), peers: { sales: peers.sales, marketing: peers.marketing } });
+    servers.push(customer);
+    const sales = await startSalesSubgraph({ ...common('sales'), peers: { customer: peers.customer } });
+    servers.push(sales);
+    const marketing = await startMarketingSubgraph({ ...common('marketing'), peers: { customer: peers.customer, sales: peers.sales } });
+    servers.push(marketing);
+    const subgraphs = { customer, sales, marketing };
+    for (const name of SUBGRAPH_NAMES) peers[name].url = subgraphs[name].url;
+
+    const gateway = await startGateway({
+      port: port('gateway'),
+      host: options.host,
+      subgraphUrls: { customer: customer.url, sales: sales.url, marketing: marketing.url },
+    });
+    servers.push(gateway);
+    return { gatewayUrl: gateway.url, subgraphs, databaseUrls, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse } from 'graphql';
+import { connectDatabase, databaseStatus, type DatabaseClient } from './db';
+import { startGraphQLServer, type RunningServer } from './http-server';
+import type { PrismaPg } from '@prisma/adapter-pg';
+import type { SubgraphName, SubgraphOptions } from './config';
+import { logger } from './logger';
+
+type SubgraphDefinition<C extends DatabaseClient, L> = {
+  name: SubgraphName;
+  schemaFile: string;
+  resolvers: object;
+  Client: new (options: { adapter: PrismaPg }) => C;
+  createLoaders: (prisma: C) => L;
+};
+
+export type SubgraphContext<C, P, L> = { prisma: C; loaders: L; peers: P };
+
+// Every subgraph starts the same way: its schema from its .graphql file, its own database,
+// and a fresh set of DataLoaders for every request.
+export async function startSubgraph<C extends DatabaseClient, P, L>(
+  definition: SubgraphDefinition<C, L>,
+  options: SubgraphOptions<P>,
+): Promise<RunningServer> {
+  const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
+  const schema = buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  const prisma = connectDatabase(definition.Client, options.databaseUrl);
+  return startGraphQLServer<SubgraphContext<C, P, L>>({
+    name: definition.name,
+    port: options.port,
+    host: options.host,
+    schema,
+    context: async () => ({ prisma, loaders: definition.createLoaders(prisma), peers: options.peers }),
+    readiness: async () => ({ database: await databaseStatus(prisma) }),
+    onStop: () => prisma.$disconnect(),
+  });
+}
+
+export function runStandalone(name: string, start: () => Promise<RunningServer>): void {
+  start().then(
+    (server) => {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          logger.info({ service: name, signal }, 'draining');
+          server.stop().then(() => process.exit(0));
+        });
+      }
+    },
+    (error) => {
+      logger.fatal({ err: error, service: name }, 'failed to start');
+      process.exit(1);
+    },
+  );
+}

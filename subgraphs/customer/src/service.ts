@@ -1,0 +1,156 @@
+import { conflict, notFound, badUserInput } from '../../../lib/errors';
+import { fetchEntities, type PeerService } from '../../../lib/entity-client';
+import { keyset, pageSize, toConnection, type SortDirection } from '../../../lib/pagination';
+import { isRecordMissing, isUniqueViolation } from '../../../lib/prisma-errors';
+import { parseInput, id as idSchema } from '../../../lib/validation';
+import type { Prisma, PrismaClient } from './generated/prisma/client';
+import {
+  canMoveStatus,
+  createContactInput,
+  createCustomerInput,
+  customerFilter,
+  logInteractionInput,
+  updateContactInput,
+  updateCustomerInput,
+} from './validation';
+
+export type Peers = { sales: PeerService; marketing: PeerService };
+
+const SORT_FIELDS = { NAME: 'name', CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt' } as const;
+
+export type ListArgs = {
+  first?: number | null;
+  after?: string | null;
+  filter?: unknown;
+  orderBy?: { field: keyof typeof SORT_FIELDS; direction: SortDirection } | null;
+};
+
+export function parseId(value: unknown, field = 'id'): string {
+  return parseInput(idSchema, value, field);
+}
+
+export async function listCustomers(prisma: PrismaClient, args: ListArgs) {
+  const first = pageSize(args.first);
+  const filter = parseInput(customerFilter, args.filter, 'filter') ?? {};
+  const sortField = SORT_FIELDS[args.orderBy?.field ?? 'CREATED_AT'];
+  const direction = args.orderBy?.direction ?? 'DESC';
+  const where: Prisma.CustomerWhereInput = {
+    ...(filter.includeArchived ? {} : { archivedAt: null }),
+    ...(filter.status?.length ? { status: { in: filter.status } } : {}),
+    ...(filter.kind ? { kind: filter.kind } : {}),
+    ...(filter.ownerId ? { ownerId: filter.ownerId } : {}),
+    ...(filter.tags?.length ? { tags: { hasSome: filter.tags } } : {}),
+    ...(filter.company ? { company: { equals: filter.company, mode: 'insensitive' } } : {}),
+    ...(filter.createdAfter || filter.createdBefore
+      ? { createdAt: { ...(filter.createdAfter ? { gte: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) } }
+      : {}),
+    ...(filter.search
+      ? {
+          OR: [
+            { name: { contains: filter.search, mode: 'insensitive' } },
+            { email: { contains: filter.search, mode: 'insensitive' } },
+            { company: { contains: filter.search, mode: 'insensitive' } },
+          ],
+        }
+      : {}),
+  };
+  const page = keyset<Prisma.CustomerWhereInput, Prisma.CustomerOrderByWithRelationInput>(sortField, direction, args.after);
+  const rows = await prisma.customer.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
+  return toConnection(rows, first, sortField, direction, () => prisma.customer.count({ where }));
+}
+
+async function updateOrFail<T>(typeName: string, id: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isRecordMissing(error)) throw notFound(typeName, id);
+    if (isUniqueViolation(error)) throw conflict('A customer with this email already exists', 'input.email');
+    throw error;
+  }
+}
+
+export async function createCustomer(prisma: PrismaClient, rawInput: unknown) {
+  const input = parseInput(createCustomerInput, rawInput, 'input');
+  return updateOrFail('Customer', '', () => prisma.customer.create({ data: input }));
+}
+
+export async function updateCustomer(prisma: PrismaClient, rawId: unknown, rawInput: unknown) {
+  const id = parseId(rawId);
+  const input = parseInput(updateCustomerInput, rawInput, 'input');
+  if (input.name === null) throw badUserInput('input.name: must not be null', 'input.name');
+  return prisma.$transaction(async (tx) => {
+    const current = await tx.customer.findUnique({ where: { id }, select: { status: true } });
+    if (!current) throw notFound('Customer', id);
+    if (input.status && !canMoveStatus(current.status, input.status)) {
+      throw badUserInput(`input.status: a ${current.status} customer cannot become ${input.status}`, 'input.status');
+    }
+    return updateOrFail('Customer', id, () => tx.customer.update({ where: { id }, data: input }));
+  });
+}
+
+export async function setArchived(prisma: PrismaClient, rawId: unknown, archived: boolean) {
+  const id = parseId(rawId);
+  return updateOrFail('Customer', id, () => prisma.customer.update({ where: { id }, data: { archivedAt: archived ? new Date() : null } }));
+}
+
+type SalesRecords = { id: string; orders: { totalCount: number } | null; opportunities: { totalCount: number } | null };
+type MarketingRecords = { id: string; campaigns: { id: string }[] | null };
+
+// The customer's records in other services would be orphaned by a delete, so it is refused
+// while any exist; if a service cannot be asked, nothing is deleted.
+export async function deleteCustomer(prisma: PrismaClient, peers: Peers, rawId: unknown) {
+  const id = parseId(rawId);
+  const exists = await prisma.customer.findUnique({ where: { id }, select: { id: true } });
+  if (!exists) throw notFound('Customer', id);
+  const [[sales], [marketing]] = await Promise.all([
+    fetchEntities<SalesRecords>(peers.sales, 'Customer', [id], 'id orders(first: 0) { totalCount } opportunities(first: 0) { totalCount }'),
+    fetchEntities<MarketingRecords>(peers.marketing, 'Customer', [id], 'id campaigns { id }'),
+  ]);
+  const held = [
+    [sales?.orders?.totalCount ?? 0, 'orders'],
+    [sales?.opportunities?.totalCount ?? 0, 'opportunities'],
+    [marketing?.campaigns?.length ?? 0, 'campaign memberships'],
+  ].filter(([count]) => (count as number) > 0);
+  if (held.length > 0) {
+    const list = held.map(([count, what]) => `${count} ${what}`).join(', ');
+    throw conflict(`Customer ${id} still has ${list}; archive it instead`, 'id');
+  }
+  await updateOrFail('Customer', id, () => prisma.customer.delete({ where: { id } }));
+  return id;
+}
+
+async function requireCustomer(prisma: PrismaClient, customerId: string) {
+  const customer = await prisma.customer.findUnique({ where: { id: customerId }, select: { id: true } });
+  if (!customer) throw notFound('Customer', customerId, 'input.customerId');
+}
+
+export async function createContact(prisma: PrismaClient, rawInput: unknown) {
+  const input = parseInput(createContactInput, rawInput, 'input');
+  await requireCustomer(prisma, input.customerId);
+  return prisma.contact.create({ data: input });
+}
+
+export async function updateContact(prisma: PrismaClient, rawId: unknown, rawInput: unknown) {
+  const id = parseId(rawId);
+  const input = parseInput(updateContactInput, rawInput, 'input');
+  if (input.name === null) throw badUserInput('input.name: must not be null', 'input.name');
+  return updateOrFail('Contact', id, () => prisma.contact.update({ where: { id }, data: input }));
+}
+
+export async function deleteContact(prisma: PrismaClient, rawId: unknown) {
+  const id = parseId(rawId);
+  await updateOrFail('Contact', id, () => prisma.contact.delete({ where: { id } }));
+  return id;
+}
+
+export async function logInteraction(prisma: PrismaClient, rawInput: unknown) {
+  const input = parseInput(logInteractionInput, rawInput, 'input');
+  await requireCustomer(prisma, input.customerId);
+  return prisma.interaction.create({ data: { ...input, occurredAt: input.occurredAt ?? new Date() } });
+}
+
+export async function deleteInteraction(prisma: PrismaClient, rawId: unknown) {
+  const id = parseId(rawId);
+  await updateOrFail('Interaction', id, () => prisma.interaction.delete({ where: { id } }));
+  return id;
+}

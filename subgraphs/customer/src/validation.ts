@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { id, nonEmptyText, optionalText } from '../../../lib/validation';
+
+const email = z.email({ message: 'must be a valid email address' }).max(254).transform((value) => value.toLowerCase()).nullish();
+const phone = z
+  .string()
+  .trim()
+  .regex(/^\+?[0-9][0-9 ().-]{3,28}[0-9]$/, { message: 'must be a phone number such as +1 555 0100' })
+  .nullish();
+const tags = z
+  .array(z.string().trim().min(1, { message: 'must not be empty' }).max(50, { message: 'must be at most 50 characters' }))
+  .max(50, { message: 'must hold at most 50 tags' })
+  .transform((values) => [...new Set(values)]);
+const kind = z.enum(['PERSON', 'ORGANIZATION']);
+export const lifecycleStatus = z.enum(['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED']);
+const interactionType = z.enum(['CALL', 'EMAIL', 'MEETING', 'NOTE']);
+
+export const createCustomerInput = z.object({
+  kind: kind.default('PERSON'),
+  name: nonEmptyText(200),
+  email,
+  phone,
+  company: optionalText(200),
+  status: lifecycleStatus.default('LEAD'),
+  ownerId: optionalText(100),
+  tags: tags.nullish().transform((value) => value ?? []),
+});
+
+export const updateCustomerInput = z.object({
+  kind: kind.optional(),
+  name: nonEmptyText(200).optional(),
+  email,
+  phone,
+  company: optionalText(200),
+  status: lifecycleStatus.optional(),
+  ownerId: optionalText(100),
+  tags: tags.optional(),
+});
+
+export const customerFilter = z
+  .object({
+    search: z.string().trim().max(200, { message: 'must be at most 200 characters' }).nullish(),
+    status: z.array(lifecycleStatus).nullish(),
+    kind: kind.nullish(),
+    ownerId: z.string().max(100).nullish(),
+    tags: z.array(z.string().max(50)).max(50).nullish(),
+    company: z.string().max(200).nullish(),
+    createdAfter: z.date().nullish(),
+    createdBefore: z.date().nullish(),
+    includeArchived: z.boolean().nullish(),
+  })
+  .nullish();
+
+export const createContactInput = z.object({
+  customerId: id,
+  name: nonEmptyText(200),
+  email,
+  phone,
+  title: optionalText(200),
+});
+
+export const updateContactInput = z.object({
+  name: nonEmptyText(200).optional(),
+  email,
+  phone,
+  title: optionalText(200),
+});
+
+export const logInteractionInput = z.object({
+  customerId: id,
+  type: interactionType,
+  subject: nonEmptyText(300),
+  body: optionalText(10_000),
+  occurredAt: z.date().nullish(),
+});
+
+export type LifecycleStatus = z.infer<typeof lifecycleStatus>;
+
+// A customer moves forward through the funnel; a churned customer can be won back.
+const allowedTransitions: Record<LifecycleStatus, LifecycleStatus[]> = {
+  LEAD: ['PROSPECT', 'ACTIVE', 'CHURNED'],
+  PROSPECT: ['ACTIVE', 'CHURNED'],
+  ACTIVE: ['CHURNED'],
+  CHURNED: ['ACTIVE'],
+};
+
+export function canMoveStatus(from: LifecycleStatus, to: LifecycleStatus): boolean {
+  return from === to || allowedTransitions[from].includes(to);
+}

@@ -1,0 +1,86 @@
+import DataLoader from 'dataloader';
+import { countsInKeyOrder, groupedInKeyOrder, inKeyOrder, perArguments, validIds } from '../../../lib/loader-utils';
+import { childPagesByParent } from '../../../lib/pagination';
+import type { Campaign, CampaignMember, CampaignResponse, PrismaClient, Segment } from './generated/prisma/client';
+
+export type ChildListArgs = { first: number; after?: string | null };
+
+// Created once per request in the context function, so no cached row crosses requests.
+export function createLoaders(prisma: PrismaClient) {
+  return {
+    campaign: new DataLoader<string, Campaign | null>(async (ids) =>
+      inKeyOrder(await prisma.campaign.findMany({ where: { id: { in: validIds(ids) } } }), ids),
+    ),
+    segment: new DataLoader<string, Segment | null>(async (ids) =>
+      inKeyOrder(await prisma.segment.findMany({ where: { id: { in: validIds(ids) } } }), ids),
+    ),
+    // Segments are few (tens, not thousands), so every customer is matched against all of them.
+    allSegments: new DataLoader<'all', Segment[]>(async (keys) => {
+      const segments = await prisma.segment.findMany({ orderBy: [{ name: 'asc' }] });
+      return keys.map(() => segments);
+    }),
+    campaignsBySegment: new DataLoader<string, Campaign[]>(async (segmentIds) =>
+      groupedInKeyOrder(
+        await prisma.campaign.findMany({ where: { segmentId: { in: [...segmentIds] } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+        segmentIds,
+        (campaign) => campaign.segmentId!,
+      ),
+    ),
+    campaignIdsByCustomer: new DataLoader<string, string[]>(async (customerIds) => {
+      const members = await prisma.campaignMember.findMany({
+        where: { customerId: { in: validIds(customerIds) } },
+        select: { customerId: true, campaignId: true },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      });
+      return groupedInKeyOrder(members, customerIds, (member) => member.customerId).map((rows) => rows.map((row) => row.campaignId));
+    }),
+    orderIdsByCampaign: new DataLoader<string, string[]>(async (campaignIds) => {
+      const attributions = await prisma.orderAttribution.findMany({
+        where: { campaignId: { in: [...campaignIds] } },
+        select: { campaignId: true, orderId: true },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      });
+      return groupedInKeyOrder(attributions, campaignIds, (row) => row.campaignId).map((rows) => rows.map((row) => row.orderId));
+    }),
+    membersByCampaign: perArguments(
+      (args: ChildListArgs & { status: string | null }) =>
+        new DataLoader(async (campaignIds: readonly string[]) => {
+          const condition = args.status ? { sql: (n: number) => `"status"::text = $${n}`, values: [args.status] } : undefined;
+          const spec = { table: 'CampaignMember', parentColumn: 'campaignId', sortColumn: 'createdAt', condition };
+          const pages = await childPagesByParent<CampaignMember>(prisma, spec, campaignIds, args.first, args.after);
+          return campaignIds.map((campaignId) => pages.get(campaignId)!);
+        }),
+    ),
+    memberCountByCampaign: perArguments(
+      (status: string | null) =>
+        new DataLoader(async (campaignIds: readonly string[]) =>
+          countsInKeyOrder(
+            await prisma.campaignMember.groupBy({
+              by: ['campaignId'],
+              where: { campaignId: { in: [...campaignIds] }, ...(status ? { status: status as CampaignMember['status'] } : {}) },
+              _count: { _all: true },
+            }),
+            campaignIds,
+            (row) => row.campaignId,
+          ),
+        ),
+    ),
+    responsesByCampaign: perArguments(
+      (args: ChildListArgs) =>
+        new DataLoader(async (campaignIds: readonly string[]) => {
+          const spec = { table: 'CampaignResponse', parentColumn: 'campaignId', sortColumn: 'occurredAt' };
+          const pages = await childPagesByParent<CampaignResponse>(prisma, spec, campaignIds, args.first, args.after);
+          return campaignIds.map((campaignId) => pages.get(campaignId)!);
+        }),
+    ),
+    responseCountByCampaign: new DataLoader(async (campaignIds: readonly string[]) =>
+      countsInKeyOrder(
+        await prisma.campaignResponse.groupBy({ by: ['campaignId'], where: { campaignId: { in: [...campaignIds] } }, _count: { _all: true } }),
+        campaignIds,
+        (row) => row.campaignId,
+      ),
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

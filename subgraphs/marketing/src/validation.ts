@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { id, money, nonEmptyText, optionalText } from '../../../lib/validation';
+
+const campaignStatus = z.enum(['DRAFT', 'SCHEDULED', 'ACTIVE', 'PAUSED', 'COMPLETED']);
+const channel = z.enum(['EMAIL', 'SMS', 'SOCIAL', 'SEARCH', 'DISPLAY', 'EVENT']);
+export const memberStatus = z.enum(['TARGETED', 'SENT', 'OPENED', 'CLICKED', 'RESPONDED', 'CONVERTED', 'UNSUBSCRIBED']);
+const responseType = z.enum(['OPENED', 'CLICKED', 'REPLIED', 'REGISTERED', 'UNSUBSCRIBED']);
+export type CampaignStatus = z.infer<typeof campaignStatus>;
+export type MemberStatus = z.infer<typeof memberStatus>;
+export type ResponseType = z.infer<typeof responseType>;
+
+const tagList = z.array(z.string().trim().min(1).max(50)).max(50).nullish();
+export const segmentRules = z
+  .object({
+    kinds: z.array(z.enum(['PERSON', 'ORGANIZATION'])).nullish(),
+    statuses: z.array(z.enum(['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED'])).nullish(),
+    tagsAny: tagList,
+    tagsAll: tagList,
+    companies: z.array(z.string().trim().min(1).max(200)).max(100).nullish(),
+  })
+  .refine((rules) => Object.values(rules).some((value) => value?.length), { message: 'must set at least one rule' });
+export type SegmentRules = z.infer<typeof segmentRules>;
+
+export const createSegmentInput = z.object({ name: nonEmptyText(200), description: optionalText(2_000), rules: segmentRules });
+export const updateSegmentInput = z.object({ name: nonEmptyText(200).optional(), description: optionalText(2_000), rules: segmentRules.optional() });
+
+const schedule = <T extends { startsAt?: Date | null; endsAt?: Date | null }>(value: T) =>
+  !value.startsAt || !value.endsAt || value.endsAt > value.startsAt;
+const scheduleIssue = { message: 'must be after startsAt', path: ['endsAt'] };
+
+export const createCampaignInput = z
+  .object({
+    name: nonEmptyText(200),
+    channel,
+    status: campaignStatus.nullish().transform((value) => value ?? 'DRAFT'),
+    budget: money,
+    startsAt: z.date().nullish(),
+    endsAt: z.date().nullish(),
+    segmentId: id.nullish(),
+  })
+  .refine(schedule, scheduleIssue);
+
+export const updateCampaignInput = z
+  .object({
+    name: nonEmptyText(200).optional(),
+    channel: channel.optional(),
+    status: campaignStatus.optional(),
+    budget: money.optional(),
+    startsAt: z.date().nullish(),
+    endsAt: z.date().nullish(),
+    segmentId: id.nullish(),
+  })
+  .refine(schedule, scheduleIssue);
+
+export const campaignFilter = z
+  .object({
+    search: z.string().trim().max(200).nullish(),
+    status: z.array(campaignStatus).nullish(),
+    channel: z.array(channel).nullish(),
+    segmentId: id.nullish(),
+  })
+  .nullish();
+
+export const memberIds = z.array(id).min(1, { message: 'must name at least one customer' }).max(1_000, { message: 'must name at most 1000 customers' });
+
+export const recordResponseInput = z.object({ campaignId: id, customerId: id, type: responseType, occurredAt: z.date().nullish() });
+
+const campaignFlow: Record<CampaignStatus, CampaignStatus[]> = {
+  DRAFT: ['SCHEDULED', 'ACTIVE'],
+  SCHEDULED: ['DRAFT', 'ACTIVE'],
+  ACTIVE: ['PAUSED', 'COMPLETED'],
+  PAUSED: ['ACTIVE', 'COMPLETED'],
+  COMPLETED: [],
+};
+
+export function canMoveCampaign(from: CampaignStatus, to: CampaignStatus): boolean {
+  return from === to || campaignFlow[from].includes(to);
+}
+
+const memberProgress: MemberStatus[] = ['TARGETED', 'SENT', 'OPENED', 'CLICKED', 'RESPONDED', 'CONVERTED'];
+const statusOfResponse: Record<ResponseType, MemberStatus> = {
+  OPENED: 'OPENED',
+  CLICKED: 'CLICKED',
+  REPLIED: 'RESPONDED',
+  REGISTERED: 'RESPONDED',
+  UNSUBSCRIBED: 'UNSUBSCRIBED',
+};
+
+// A response moves a member forward, never back; unsubscribing always wins.
+export function memberStatusAfter(current: MemberStatus, response: ResponseType): MemberStatus {
+  const next = statusOfResponse[response];
+  if (next === 'UNSUBSCRIBED' || current === 'UNSUBSCRIBED') return 'UNSUBSCRIBED';
+  return memberProgress.indexOf(next) > memberProgress.indexOf(current) ? next : current;
+}

@@ -1,0 +1,31 @@
+import { toMoney, type Money } from '../../../lib/money';
+import type { Order } from './generated/prisma/client';
+import { CONVERTED_STATUSES, REVENUE_STATUSES } from './validation';
+
+// Sums per currency: orders in different currencies are never added together.
+export function revenueByCurrency(orders: Pick<Order, 'status' | 'currency' | 'totalMinor'>[]): Money[] {
+  const sums = new Map<string, bigint>();
+  for (const order of orders) {
+    if (REVENUE_STATUSES.includes(order.status)) sums.set(order.currency, (sums.get(order.currency) ?? 0n) + order.totalMinor);
+  }
+  return [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([currency, minor]) => toMoney(minor, currency));
+}
+
+export function conversions(orders: Pick<Order, 'status'>[]): number {
+  return orders.filter((order) => CONVERTED_STATUSES.includes(order.status)).length;
+}
+
+// ROI to four decimal places, rounded toward zero, in exact integer arithmetic.
+export function returnOnInvestment(revenue: Money[], budget: Money): string | null {
+  const budgetMinor = BigInt(budget.minorUnits);
+  if (budgetMinor === 0n) return null;
+  const revenueMinor = BigInt(revenue.find((money) => money.currency === budget.currency)?.minorUnits ?? '0');
+  const scaled = ((revenueMinor - budgetMinor) * 10_000n) / budgetMinor;
+  const sign = scaled < 0n ? '-' : '';
+  const digits = (scaled < 0n ? -scaled : scaled).toString().padStart(5, '0');
+  return `${sign}${digits.slice(0, -4)}.${digits.slice(-4)}`;
+}
+
+export function weightedAmount(amountMinor: bigint, probability: number, currency: string): Money {
+  return toMoney((amountMinor * BigInt(probability)) / 100n, currency);
+}

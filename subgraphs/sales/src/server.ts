@@ -1,0 +1,20 @@
+import path from 'node:path';
+import { peer, standaloneOptions, type SubgraphOptions } from '../../../lib/config';
+import { runStandalone, startSubgraph, type SubgraphContext } from '../../../lib/subgraph';
+import { PrismaClient } from './generated/prisma/client';
+import { createLoaders, type Loaders } from './loaders';
+import { resolvers } from './resolvers';
+import type { Peers } from './service';
+
+export type SalesContext = SubgraphContext<PrismaClient, Peers, Loaders>;
+
+export function startSalesSubgraph(options: SubgraphOptions<Peers>) {
+  return startSubgraph(
+    { name: 'sales', schemaFile: path.join(__dirname, 'schema.graphql'), resolvers, Client: PrismaClient, createLoaders },
+    options,
+  );
+}
+
+if (require.main === module) {
+  runStandalone('sales', () => startSalesSubgraph(standaloneOptions('sales', { customer: peer('customer') })));
+}

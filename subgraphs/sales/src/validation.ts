@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { id, money, nonEmptyText, optionalText } from '../../../lib/validation';
+
+export const orderStatus = z.enum(['DRAFT', 'PLACED', 'PAID', 'FULFILLED', 'CANCELLED']);
+export const opportunityStage = z.enum(['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION', 'CLOSED_WON', 'CLOSED_LOST']);
+export type OrderStatus = z.infer<typeof orderStatus>;
+
+const calendarDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date as YYYY-MM-DD' })
+  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), {
+    message: 'is not a calendar date',
+  })
+  .transform((value) => new Date(`${value}T00:00:00Z`));
+const probability = z.number().int({ message: 'must be a whole number' }).min(0, { message: 'must be between 0 and 100' }).max(100, { message: 'must be between 0 and 100' });
+
+export const createProductInput = z.object({
+  sku: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'must be 1 to 64 letters, digits, dots, dashes or underscores' })
+    .transform((value) => value.toUpperCase()),
+  name: nonEmptyText(200),
+  description: optionalText(5_000),
+  price: money,
+  active: z.boolean().nullish().transform((value) => value ?? true),
+});
+
+export const updateProductInput = z.object({
+  name: nonEmptyText(200).optional(),
+  description: optionalText(5_000),
+  price: money.optional(),
+  active: z.boolean().optional(),
+});
+
+export const productFilter = z.object({ search: z.string().trim().max(200).nullish(), active: z.boolean().nullish() }).nullish();
+
+export const createOrderInput = z.object({
+  customerId: id,
+  items: z
+    .array(
+      z.object({
+        productId: id,
+        quantity: z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(100_000, { message: 'must be at most 100000' }),
+      }),
+    )
+    .min(1, { message: 'must hold at least one item' })
+    .max(200, { message: 'must hold at most 200 items' }),
+  status: z.enum(['DRAFT', 'PLACED'], { message: 'a new order is DRAFT or PLACED' }).nullish().transform((value) => value ?? 'DRAFT'),
+});
+
+export const orderFilter = z
+  .object({
+    customerId: id.nullish(),
+    status: z.array(orderStatus).nullish(),
+    createdAfter: z.date().nullish(),
+    createdBefore: z.date().nullish(),
+  })
+  .nullish();
+
+export const createOpportunityInput = z.object({
+  customerId: id,
+  name: nonEmptyText(200),
+  stage: opportunityStage.nullish().transform((value) => value ?? 'PROSPECTING'),
+  amount: money,
+  probability,
+  expectedCloseDate: calendarDate,
+  ownerId: optionalText(100),
+});
+
+export const updateOpportunityInput = z.object({
+  name: nonEmptyText(200).optional(),
+  stage: opportunityStage.optional(),
+  amount: money.optional(),
+  probability: probability.optional(),
+  expectedCloseDate: calendarDate.optional(),
+  ownerId: optionalText(100),
+});
+
+export const opportunityFilter = z
+  .object({
+    customerId: id.nullish(),
+    stage: z.array(opportunityStage).nullish(),
+    ownerId: z.string().max(100).nullish(),
+    closingFrom: calendarDate.nullish(),
+    closingTo: calendarDate.nullish(),
+  })
+  .nullish();
+
+const orderFlow: Record<OrderStatus, OrderStatus[]> = {
+  DRAFT: ['PLACED', 'CANCELLED'],
+  PLACED: ['PAID', 'CANCELLED'],
+  PAID: ['FULFILLED', 'CANCELLED'],
+  FULFILLED: [],
+  CANCELLED: [],
+};
+
+export function canMoveOrder(from: OrderStatus, to: OrderStatus): boolean {
+  return orderFlow[from].includes(to);
+}
+
+// Orders that count as revenue, and the ones that count as a conversion.
+export const REVENUE_STATUSES: OrderStatus[] = ['PLACED', 'PAID', 'FULFILLED'];
+export const CONVERTED_STATUSES: OrderStatus[] = ['PAID', 'FULFILLED'];
