@@ -9,8 +9,10 @@ export type ErrorCode =
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
+// Messages start with the field they are about, so they read well even without the code.
 export function clientError(code: ErrorCode, message: string, field?: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...(field ? { field } : {}) } });
+  const text = field && !message.startsWith(`${field}:`) ? `${field}: ${message}` : message;
+  return new GraphQLError(text, { extensions: { code, ...(field ? { field } : {}) } });
 }
 
 export function badUserInput(message: string, field: string): GraphQLError {

@@ -57,11 +57,12 @@ function parseBigInt(text: string): bigint | null {
 
 // Prisma arguments for "rows after the cursor, in sort order", with id as the tie-breaker.
 // The type parameters are the model's Prisma where and orderBy inputs.
-export function keyset<Where, OrderBy>(sortField: string, direction: SortDirection, after: string | null | undefined): { where: Where; orderBy: OrderBy[] } {
+// `list` names the list (its model), so a cursor from one list is refused by another.
+export function keyset<Where, OrderBy>(list: string, sortField: string, direction: SortDirection, after: string | null | undefined): { where: Where; orderBy: OrderBy[] } {
   const dir = direction === 'ASC' ? 'asc' : 'desc';
   const orderBy = [{ [sortField]: dir }, { id: dir }] as OrderBy[];
   if (!after) return { orderBy, where: {} as Where };
-  const cursor = decodeCursor(after, `${sortField}:${direction}`);
+  const cursor = decodeCursor(after, `${list}.${sortField}:${direction}`);
   const op = direction === 'ASC' ? 'gt' : 'lt';
   return {
     orderBy,
@@ -71,6 +72,7 @@ export function keyset<Where, OrderBy>(sortField: string, direction: SortDirecti
 
 // Builds a connection from up to first + 1 rows; the extra row only tells there is a next page.
 export function toConnection<T extends { id: string }>(
+  list: string,
   rows: T[],
   first: number,
   sortField: keyof T & string,
@@ -79,7 +81,7 @@ export function toConnection<T extends { id: string }>(
 ): Connection<T> {
   const nodes = rows.slice(0, first);
   const edges = nodes.map((node) => ({
-    cursor: encodeCursor(`${sortField}:${direction}`, node[sortField] as SortValue, node.id),
+    cursor: encodeCursor(`${list}.${sortField}:${direction}`, node[sortField] as SortValue, node.id),
     node,
   }));
   return {
@@ -114,7 +116,7 @@ export async function childPagesByParent<T extends { id: string }>(
   first: number,
   after: string | null | undefined,
 ): Promise<Map<string, { rows: T[]; hasNextPage: boolean }>> {
-  const cursor = after ? decodeCursor(after, `${spec.sortColumn}:DESC`) : null;
+  const cursor = after ? decodeCursor(after, `${spec.table}.${spec.sortColumn}:DESC`) : null;
   const values: unknown[] = [parentIds, first + 1];
   const conditions = [`"${spec.parentColumn}" = ANY($1::uuid[])`];
   if (cursor) {
@@ -144,11 +146,12 @@ export async function childPagesByParent<T extends { id: string }>(
 }
 
 export function toChildConnection<T extends { id: string }>(
+  list: string,
   page: { rows: T[]; hasNextPage: boolean },
   sortColumn: keyof T & string,
   totalCount: () => Promise<number>,
 ): Connection<T> {
-  const connection = toConnection(page.rows, page.rows.length, sortColumn, 'DESC', totalCount);
+  const connection = toConnection(list, page.rows, page.rows.length, sortColumn, 'DESC', totalCount);
   connection.pageInfo.hasNextPage = page.hasNextPage;
   return connection;
 }

@@ -99,7 +99,7 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
     }));
     await salesDb.product.createMany({ data: products });
     const orders: { id: string; customerId: string; status: (typeof ORDER_STATUSES)[number]; currency: string; totalMinor: bigint; placedAt: Date | null; createdAt: Date }[] = [];
-    const items: { orderId: string; productId: string; quantity: number; unitPriceMinor: bigint }[] = [];
+    const items: { orderId: string; line: number; productId: string; quantity: number; unitPriceMinor: bigint }[] = [];
     for (const customer of customers) {
       const count = rnd.int(size.ordersPerCustomer * 2 + 1);
       for (let n = 0; n < count; n++) {
@@ -108,7 +108,7 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
         for (let line = 0; line < 1 + rnd.int(4); line++) {
           const product = rnd.pick(products);
           const quantity = 1 + rnd.int(5);
-          items.push({ orderId, productId: product.id, quantity, unitPriceMinor: product.priceMinor });
+          items.push({ orderId, line: line + 1, productId: product.id, quantity, unitPriceMinor: product.priceMinor });
           totalMinor += product.priceMinor * BigInt(quantity);
         }
         const status = rnd.pick(ORDER_STATUSES);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
@@ -32,6 +33,8 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
     port: options.port,
     host: options.host,
     schema,
+    // Traces are for Apollo's hosted Studio, which this platform does not report to.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
     context: async () => ({ prisma, loaders: definition.createLoaders(prisma), peers: options.peers }),
     readiness: async () => ({ database: await databaseStatus(prisma) }),
     onStop: () => prisma.$disconnect(),

@@ -78,7 +78,7 @@ export async function startTestPlatform(): Promise<TestPlatform> {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: response.status, body: await response.json() };
+      return { status: response.status, body: (await response.json()) as GraphQLResponse<any>['body'] };
     },
     async sql(name, query, values) {
       let client = clients.get(name);

@@ -54,9 +54,9 @@ export async function listCustomers(prisma: PrismaClient, args: ListArgs) {
         }
       : {}),
   };
-  const page = keyset<Prisma.CustomerWhereInput, Prisma.CustomerOrderByWithRelationInput>(sortField, direction, args.after);
+  const page = keyset<Prisma.CustomerWhereInput, Prisma.CustomerOrderByWithRelationInput>('Customer', sortField, direction, args.after);
   const rows = await prisma.customer.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection(rows, first, sortField, direction, () => prisma.customer.count({ where }));
+  return toConnection('Customer', rows, first, sortField, direction, () => prisma.customer.count({ where }));
 }
 
 async function updateOrFail<T>(typeName: string, id: string, write: () => Promise<T>): Promise<T> {
@@ -121,7 +121,7 @@ export async function deleteCustomer(prisma: PrismaClient, peers: Peers, rawId: 
 
 async function requireCustomer(prisma: PrismaClient, customerId: string) {
   const customer = await prisma.customer.findUnique({ where: { id: customerId }, select: { id: true } });
-  if (!customer) throw notFound('Customer', customerId, 'input.customerId');
+  if (!customer) throw badUserInput(`customer ${customerId} does not exist`, 'input.customerId');
 }
 
 export async function createContact(prisma: PrismaClient, rawInput: unknown) {

@@ -55,9 +55,9 @@ async function requireCampaign(prisma: PrismaClient, campaignId: string, field =
 
 export async function listSegments(prisma: PrismaClient, args: ListArgs<never>) {
   const first = pageSize(args.first);
-  const page = keyset<Prisma.SegmentWhereInput, Prisma.SegmentOrderByWithRelationInput>('createdAt', 'DESC', args.after);
+  const page = keyset<Prisma.SegmentWhereInput, Prisma.SegmentOrderByWithRelationInput>('Segment', 'createdAt', 'DESC', args.after);
   const rows = await prisma.segment.findMany({ where: page.where, orderBy: page.orderBy, take: first + 1 });
-  return toConnection(rows, first, 'createdAt', 'DESC', () => prisma.segment.count());
+  return toConnection('Segment', rows, first, 'createdAt', 'DESC', () => prisma.segment.count());
 }
 
 export async function createSegment(prisma: PrismaClient, rawInput: unknown) {
@@ -92,9 +92,9 @@ export async function listCampaigns(prisma: PrismaClient, args: ListArgs<keyof t
     // Keyset cursors need a value on every row, so unscheduled campaigns drop out of a sort by start.
     ...(sortField === 'startsAt' ? { startsAt: { not: null } } : {}),
   };
-  const page = keyset<Prisma.CampaignWhereInput, Prisma.CampaignOrderByWithRelationInput>(sortField, direction, args.after);
+  const page = keyset<Prisma.CampaignWhereInput, Prisma.CampaignOrderByWithRelationInput>('Campaign', sortField, direction, args.after);
   const rows = await prisma.campaign.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection(rows as (typeof rows)[number][], first, sortField, direction, () => prisma.campaign.count({ where }));
+  return toConnection('Campaign', rows, first, sortField, direction, () => prisma.campaign.count({ where }));
 }
 
 export async function createCampaign(prisma: PrismaClient, rawInput: unknown) {

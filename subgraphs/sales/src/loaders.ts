@@ -23,7 +23,7 @@ export function createLoaders(prisma: PrismaClient) {
     ),
     itemsByOrder: new DataLoader<string, OrderItem[]>(async (orderIds) =>
       groupedInKeyOrder(
-        await prisma.orderItem.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+        await prisma.orderItem.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: [{ orderId: 'asc' }, { line: 'asc' }] }),
         orderIds,
         (item) => item.orderId,
       ),

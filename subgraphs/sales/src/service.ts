@@ -60,9 +60,9 @@ export async function listProducts(prisma: PrismaClient, args: ListArgs<keyof ty
       ? { OR: [{ name: { contains: filter.search, mode: 'insensitive' } }, { sku: { contains: filter.search, mode: 'insensitive' } }] }
       : {}),
   };
-  const page = keyset<Prisma.ProductWhereInput, Prisma.ProductOrderByWithRelationInput>(sortField, direction, args.after);
+  const page = keyset<Prisma.ProductWhereInput, Prisma.ProductOrderByWithRelationInput>('Product', sortField, direction, args.after);
   const rows = await prisma.product.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection(rows, first, sortField, direction, () => prisma.product.count({ where }));
+  return toConnection('Product', rows, first, sortField, direction, () => prisma.product.count({ where }));
 }
 
 export async function createProduct(prisma: PrismaClient, rawInput: unknown) {
@@ -106,9 +106,9 @@ export async function listOrders(prisma: PrismaClient, args: ListArgs<keyof type
       ? { createdAt: { ...(filter.createdAfter ? { gte: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) } }
       : {}),
   };
-  const page = keyset<Prisma.OrderWhereInput, Prisma.OrderOrderByWithRelationInput>(sortField, direction, args.after);
+  const page = keyset<Prisma.OrderWhereInput, Prisma.OrderOrderByWithRelationInput>('Order', sortField, direction, args.after);
   const rows = await prisma.order.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection(rows, first, sortField, direction, () => prisma.order.count({ where }));
+  return toConnection('Order', rows, first, sortField, direction, () => prisma.order.count({ where }));
 }
 
 export async function createOrder(prisma: PrismaClient, peers: Peers, rawInput: unknown) {
@@ -124,7 +124,8 @@ export async function createOrder(prisma: PrismaClient, peers: Peers, rawInput: 
     if (product.currency !== currency) throw badUserInput(`${field}: every item of an order must be priced in ${currency}`, field);
   });
   await requireActiveCustomer(peers, input.customerId);
-  const items = input.items.map((item) => ({
+  const items = input.items.map((item, index) => ({
+    line: index + 1,
     productId: item.productId,
     quantity: item.quantity,
     unitPriceMinor: products.get(item.productId)!.priceMinor,
@@ -179,9 +180,9 @@ export async function listOpportunities(prisma: PrismaClient, args: ListArgs<key
       ? { expectedCloseDate: { ...(filter.closingFrom ? { gte: filter.closingFrom } : {}), ...(filter.closingTo ? { lte: filter.closingTo } : {}) } }
       : {}),
   };
-  const page = keyset<Prisma.OpportunityWhereInput, Prisma.OpportunityOrderByWithRelationInput>(sortField, direction, args.after);
+  const page = keyset<Prisma.OpportunityWhereInput, Prisma.OpportunityOrderByWithRelationInput>('Opportunity', sortField, direction, args.after);
   const rows = await prisma.opportunity.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection(rows, first, sortField, direction, () => prisma.opportunity.count({ where }));
+  return toConnection('Opportunity', rows, first, sortField, direction, () => prisma.opportunity.count({ where }));
 }
 
 export async function createOpportunity(prisma: PrismaClient, peers: Peers, rawInput: unknown) {

@@ -35,13 +35,13 @@ export const resolvers = {
     contacts: async (customer: Customer, args: ListArgs, { loaders }: CustomerContext) => {
       const first = pageSize(args.first);
       const page = await loaders.contactsByCustomer({ first, after: args.after }).load(customer.id);
-      return toChildConnection(page, 'createdAt', () => loaders.contactCountByCustomer.load(customer.id));
+      return toChildConnection('Contact', page, 'createdAt', () => loaders.contactCountByCustomer.load(customer.id));
     },
     interactions: async (customer: Customer, args: ListArgs & { type?: string | null }, { loaders }: CustomerContext) => {
       const first = pageSize(args.first);
       const type = args.type ?? null;
       const page = await loaders.interactionsByCustomer({ first, after: args.after, type }).load(customer.id);
-      return toChildConnection(page, 'occurredAt', () => loaders.interactionCountByCustomer(type).load(customer.id));
+      return toChildConnection('Interaction', page, 'occurredAt', () => loaders.interactionCountByCustomer(type).load(customer.id));
     },
   },
   Contact: {

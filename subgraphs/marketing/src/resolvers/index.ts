@@ -59,12 +59,12 @@ export const resolvers = {
       const first = pageSize(args.first);
       const status = args.status ?? null;
       const page = await loaders.membersByCampaign({ first, after: args.after, status }).load(campaign.id);
-      return toChildConnection(page, 'createdAt', () => loaders.memberCountByCampaign(status).load(campaign.id));
+      return toChildConnection('CampaignMember', page, 'createdAt', () => loaders.memberCountByCampaign(status).load(campaign.id));
     },
     responses: async (campaign: Campaign, args: ChildArgs, { loaders }: MarketingContext) => {
       const first = pageSize(args.first);
       const page = await loaders.responsesByCampaign({ first, after: args.after }).load(campaign.id);
-      return toChildConnection(page, 'occurredAt', () => loaders.responseCountByCampaign.load(campaign.id));
+      return toChildConnection('CampaignResponse', page, 'occurredAt', () => loaders.responseCountByCampaign.load(campaign.id));
     },
     attributedOrderIds: (campaign: Campaign, _: unknown, { loaders }: MarketingContext) => loaders.orderIdsByCampaign.load(campaign.id),
     attributedOrders: async (campaign: Campaign, _: unknown, { loaders }: MarketingContext) =>

@@ -44,13 +44,13 @@ export const resolvers = {
       const first = pageSize(args.first);
       const filter = args.status ?? null;
       const page = await loaders.ordersByCustomer({ first, after: args.after, filter }).load(customer.id);
-      return toChildConnection(page, 'createdAt', () => loaders.orderCountByCustomer(filter).load(customer.id));
+      return toChildConnection('Order', page, 'createdAt', () => loaders.orderCountByCustomer(filter).load(customer.id));
     },
     opportunities: async (customer: Ref, args: ChildArgs & { stage?: string[] | null }, { loaders }: SalesContext) => {
       const first = pageSize(args.first);
       const filter = args.stage ?? null;
       const page = await loaders.opportunitiesByCustomer({ first, after: args.after, filter }).load(customer.id);
-      return toChildConnection(page, 'createdAt', () => loaders.opportunityCountByCustomer(filter).load(customer.id));
+      return toChildConnection('Opportunity', page, 'createdAt', () => loaders.opportunityCountByCustomer(filter).load(customer.id));
     },
     lifetimeValue: async (customer: Ref, _: unknown, { loaders }: SalesContext) =>
       (await loaders.lifetimeValueByCustomer.load(customer.id)).map((sum) => toMoney(sum.minor, sum.currency)),

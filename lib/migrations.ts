@@ -1,0 +1,177 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  ColumnTypeEnum,
+  DriverAdapterError,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
+import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
+import pg from 'pg';
+
+type SchemaEngineBindings = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
+
+// The ES2022 lib without DOM types declares no WebAssembly; this is the part used here.
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: { __wbindgen_start(): void } } }>;
+};
+
+const noFilters = { externalTables: [], externalEnums: [] };
+
+let bindings: Promise<SchemaEngineBindings> | undefined;
+
+// The package's entry imports the .wasm file as an ES module, which only bundlers understand,
+// so the generated bindings are wired to the module by hand.
+function loadSchemaEngine(): Promise<SchemaEngineBindings> {
+  bindings ??= (async () => {
+    // A Rust panic reports its message to this registry before the Wasm instance traps. Prisma
+    // Client installs one too; without either, the panic surfaces as an unrelated TypeError.
+    const panicHost = globalThis as { PRISMA_WASM_PANIC_REGISTRY?: { set_message(message: string): void } };
+    panicHost.PRISMA_WASM_PANIC_REGISTRY ??= {
+      set_message(message) {
+        throw new Error(`the Prisma schema engine panicked: ${message}`);
+      },
+    };
+    const bg: SchemaEngineBindings = require('@prisma/schema-engine-wasm/schema_engine_bg');
+    const wasmPath = path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+    // The engine arms a 10 s timer around its advisory lock and never clears it; unref'd, that
+    // timer no longer keeps a finished process alive for ten seconds.
+    const imports: Record<string, unknown> = { ...bg };
+    for (const name of Object.keys(bg).filter((key) => key.startsWith('__wbg_setTimeout_'))) {
+      imports[name] = (callback: () => void, ms: number) => setTimeout(callback, ms >>> 0).unref();
+    }
+    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': imports });
+    bg.__wbg_set_wasm(instance.exports);
+    instance.exports.__wbindgen_start();
+    return bg;
+  })();
+  return bindings;
+}
+
+async function startEngine(
+  datamodel: { path: string; content: string },
+  factory: SqlMigrationAwareDriverAdapterFactory,
+): Promise<SchemaEngine> {
+  const { SchemaEngine } = await loadSchemaEngine();
+  // The engine's log lines are progress notes; its failures arrive as rejected promises.
+  const ignoreLog = () => {};
+  return SchemaEngine.new({ datamodels: [[datamodel.path, datamodel.content]] }, ignoreLog, bindMigrationAwareSqlAdapterFactory(factory));
+}
+
+// Same shape and order as the Prisma CLI builds for `migrate deploy`, so both tools agree on
+// checksums and on which migrations are pending.
+async function readMigrationsList(migrationsDir: string): Promise<MigrationList> {
+  const lockfilePath = 'migration_lock.toml';
+  const lockfileContent = await readFile(path.join(migrationsDir, lockfilePath), 'utf8').catch(() => null);
+  const entries = await readdir(migrationsDir, { withFileTypes: true }).catch(() => []);
+  const migrationDirectories = await Promise.all(
+    entries
+      .filter((entry) => entry.isDirectory())
+      .map(async (entry) => ({
+        path: entry.name,
+        migrationFile: {
+          path: 'migration.sql',
+          content: await readFile(path.join(migrationsDir, entry.name, 'migration.sql'), 'utf8').then(
+            (value) => ({ tag: 'ok' as const, value }),
+            (error: Error) => ({ tag: 'error' as const, value: error.message }),
+          ),
+        },
+      })),
+  );
+  migrationDirectories.sort((a, b) => a.path.localeCompare(b.path));
+  return { baseDir: migrationsDir, lockfile: { path: lockfilePath, content: lockfileContent }, shadowDbInitScript: '', migrationDirectories };
+}
+
+// adapter-pg runs a script by splitting it at every ';', which breaks migrations with a semicolon
+// in a string, comment or function body. Like the native engine, send the script whole as one
+// simple query, which PostgreSQL also runs as a single implicit transaction.
+class WholeScriptPrismaPg extends PrismaPg {
+  constructor(private readonly pool: pg.Pool) {
+    super(pool);
+  }
+
+  override async connect() {
+    const adapter = await super.connect();
+    adapter.executeScript = async (script) => {
+      await this.pool.query(script).catch((error: unknown) => {
+        if (!(error instanceof pg.DatabaseError)) throw error;
+        throw new DriverAdapterError({
+          kind: 'postgres',
+          code: error.code ?? 'N/A',
+          severity: error.severity ?? 'N/A',
+          message: error.message,
+          detail: error.detail,
+          column: error.column,
+          hint: error.hint,
+        });
+      });
+    };
+    return adapter;
+  }
+}
+
+export async function applyMigrations(options: {
+  connectionString: string;
+  migrationsDir: string;
+  datamodel: string;
+  datamodelPath: string;
+}): Promise<string[]> {
+  const migrationsList = await readMigrationsList(options.migrationsDir);
+  // Owning the pool lets us close every connection the engine opened, whatever it disposes itself.
+  // Closing it also ends the session holding the engine's advisory lock, which it never unlocks.
+  const pool = new pg.Pool({ connectionString: options.connectionString });
+  try {
+    const engine = await startEngine({ path: options.datamodelPath, content: options.datamodel }, new WholeScriptPrismaPg(pool));
+    try {
+      const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: noFilters });
+      return appliedMigrationNames;
+    } finally {
+      engine.free();
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+// The engine insists on a connection even to diff two datamodels, but only asks the server
+// for its version on connect. Answering that one query keeps schema diffing database-free;
+// anything else it asks for fails loudly rather than being guessed.
+function offlinePostgres(): SqlMigrationAwareDriverAdapterFactory {
+  const refuse = (): Promise<never> => Promise.reject(new Error('diffSchemaToSql has no database to query'));
+  const adapter: SqlDriverAdapter = {
+    provider: 'postgres',
+    adapterName: 'offline-postgres',
+    queryRaw: async (query) => {
+      if (!query.sql.includes('server_version_num')) return refuse();
+      return {
+        columnNames: ['exists', 'version', 'numeric_version'],
+        columnTypes: [ColumnTypeEnum.Boolean, ColumnTypeEnum.Text, ColumnTypeEnum.Int32],
+        rows: [[true, 'PostgreSQL 15.0', 150000]],
+      };
+    },
+    executeRaw: refuse,
+    executeScript: refuse,
+    startTransaction: refuse,
+    dispose: async () => {},
+  };
+  return { provider: 'postgres', adapterName: 'offline-postgres', connect: async () => adapter, connectToShadowDb: refuse };
+}
+
+export async function diffSchemaToSql(options: { fromDatamodel: string | null; toDatamodel: string; path: string }): Promise<string> {
+  const to = { path: options.path, content: options.toDatamodel };
+  const engine = await startEngine(to, offlinePostgres());
+  try {
+    const { stdout } = await engine.diff({
+      from: options.fromDatamodel === null ? { tag: 'empty' } : { tag: 'schemaDatamodel', files: [{ path: options.path, content: options.fromDatamodel }] },
+      to: { tag: 'schemaDatamodel', files: [to] },
+      script: true,
+      exitCode: null,
+      filters: noFilters,
+    });
+    return stdout ?? '';
+  } finally {
+    engine.free();
+  }
+}

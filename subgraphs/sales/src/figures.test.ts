@@ -1,0 +1,26 @@
+import { toMoney } from '../../../lib/money';
+import { conversions, returnOnInvestment, revenueByCurrency, weightedAmount } from './figures';
+
+const order = (status: 'DRAFT' | 'PLACED' | 'PAID' | 'FULFILLED' | 'CANCELLED', totalMinor: bigint, currency = 'USD') => ({ status, totalMinor, currency });
+
+describe('sales figures', () => {
+  it('sums revenue per currency over placed, paid and fulfilled orders only', () => {
+    const orders = [order('PAID', 1000n), order('FULFILLED', 250n), order('DRAFT', 9999n), order('CANCELLED', 9999n), order('PLACED', 5n, 'EUR')];
+    expect(revenueByCurrency(orders)).toEqual([toMoney(5n, 'EUR'), toMoney(1250n, 'USD')]);
+  });
+
+  it('counts paid and fulfilled orders as conversions', () => {
+    expect(conversions([order('PAID', 1n), order('FULFILLED', 1n), order('PLACED', 1n), order('CANCELLED', 1n)])).toBe(2);
+  });
+
+  it('computes ROI exactly in the budget currency', () => {
+    expect(returnOnInvestment([toMoney(30000n, 'USD')], toMoney(10000n, 'USD'))).toBe('2.0000');
+    expect(returnOnInvestment([toMoney(5000n, 'EUR')], toMoney(10000n, 'USD'))).toBe('-1.0000');
+    expect(returnOnInvestment([toMoney(3333n, 'USD')], toMoney(10000n, 'USD'))).toBe('-0.6667');
+    expect(returnOnInvestment([], toMoney(0n, 'USD'))).toBeNull();
+  });
+
+  it('weights a deal by its probability, rounding down to the minor unit', () => {
+    expect(weightedAmount(999n, 50, 'USD')).toEqual(toMoney(499n, 'USD'));
+  });
+});
