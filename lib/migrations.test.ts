@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded-postgres';
-import { applyMigrations, diffSchemaToSql } from './migrations';
+import { applyMigrations, diffMigrationsToSchema, diffSchemaToSql } from './migrations';
 
 const adminUrl = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const schemaPath = 'schema.prisma';
@@ -123,5 +123,19 @@ describe('migrations', () => {
     const sql = await diffSchemaToSql({ fromDatamodel: widgetSchema, toDatamodel: withColor, path: schemaPath });
 
     expect(sql).toMatch(/ALTER TABLE "Widget" ADD COLUMN\s+"color" TEXT;/);
+  });
+
+  // The engine leaves what it replayed in the shadow database, so each diff gets fresh ones.
+  it('writes the next migration from the migrations folder to a changed datamodel', async () => {
+    const diff = async (datamodel: string) => {
+      const [target, shadow] = await Promise.all([freshDatabase(), freshDatabase()]);
+      try {
+        return await diffMigrationsToSchema({ connectionString: target.connectionString, shadowConnectionString: shadow.connectionString, migrationsDir, datamodel, datamodelPath: schemaPath });
+      } finally {
+        await Promise.all([target.drop(), shadow.drop()]);
+      }
+    };
+    expect(await diff(widgetSchema.replace('name String', 'name  String\n  color String?'))).toMatch(/ALTER TABLE "Widget" ADD COLUMN\s+"color" TEXT;/);
+    expect(await diff(widgetSchema)).not.toMatch(/ALTER|CREATE/);
   });
 });

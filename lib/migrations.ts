@@ -175,3 +175,89 @@ export async function diffSchemaToSql(options: { fromDatamodel: string | null; t
     engine.free();
   }
 }
+
+const CATALOG_CHAR_OID = 18;
+const TEXT_OID = 25;
+const catalogCharColumns = new WeakMap<unknown[], number[]>();
+
+// Schema introspection reads PostgreSQL's one-byte "char" type from the catalogs, which Prisma's
+// pg adapter cannot map. pg already returns those values as strings, so the client reports them
+// as text to the adapter and remembers which columns they were; the adapter then labels them
+// as the engine's Character type again.
+function relabelCatalogChars(value: pg.QueryResult | undefined): void {
+  const columns = (value?.fields ?? []).flatMap((field, index) => (field.dataTypeID === CATALOG_CHAR_OID ? [index] : []));
+  for (const index of columns) value!.fields[index].dataTypeID = TEXT_OID;
+  if (columns.length) catalogCharColumns.set(value!.rows, columns);
+}
+
+class CatalogCharClient extends pg.Client {
+  // pg.Pool calls this with a callback; the adapter's own calls get the promise form.
+  override query(...args: unknown[]): any {
+    const callback = args[args.length - 1];
+    if (typeof callback === 'function') {
+      args[args.length - 1] = (error: Error | null, value: pg.QueryResult) => {
+        if (!error) relabelCatalogChars(value);
+        callback(error, value);
+      };
+    }
+    const result = (pg.Client.prototype.query as (...a: unknown[]) => unknown).apply(this, args);
+    return result instanceof Promise ? result.then((value: pg.QueryResult) => (relabelCatalogChars(value), value)) : result;
+  }
+}
+
+class IntrospectingPrismaPg extends WholeScriptPrismaPg {
+  override async connect() {
+    const adapter = await super.connect();
+    const queryRaw = adapter.queryRaw.bind(adapter);
+    adapter.queryRaw = async (query) => {
+      const result = await queryRaw(query);
+      for (const index of catalogCharColumns.get(result.rows) ?? []) result.columnTypes[index] = ColumnTypeEnum.Character;
+      return result;
+    };
+    return adapter;
+  }
+}
+
+// The shadow database is where the engine replays the existing migrations to learn the state
+// they produce; it must be a separate, empty database.
+class ShadowedPrismaPg extends IntrospectingPrismaPg {
+  constructor(pool: pg.Pool, private readonly shadowPool: pg.Pool) {
+    super(pool);
+  }
+
+  override connectToShadowDb() {
+    return new IntrospectingPrismaPg(this.shadowPool).connect();
+  }
+}
+
+// SQL that takes a database from its migrations folder to the datamodel: the body of the
+// next migration.
+export async function diffMigrationsToSchema(options: {
+  connectionString: string;
+  shadowConnectionString: string;
+  migrationsDir: string;
+  datamodel: string;
+  datamodelPath: string;
+}): Promise<string> {
+  const migrationsList = await readMigrationsList(options.migrationsDir);
+  const pool = new pg.Pool({ connectionString: options.connectionString, Client: CatalogCharClient });
+  const shadowPool = new pg.Pool({ connectionString: options.shadowConnectionString, Client: CatalogCharClient });
+  const to = { path: options.datamodelPath, content: options.datamodel };
+  try {
+    const engine = await startEngine(to, new ShadowedPrismaPg(pool, shadowPool));
+    try {
+      const { stdout } = await engine.diff({
+        from: { tag: 'migrations', ...migrationsList },
+        to: { tag: 'schemaDatamodel', files: [to] },
+        script: true,
+        exitCode: null,
+        filters: noFilters,
+      });
+      return stdout ?? '';
+    } finally {
+      engine.free();
+    }
+  } finally {
+    await Promise.all([pool.end(), shadowPool.end()]);
+  }
+}
