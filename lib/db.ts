@@ -1,15 +1,45 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { logger } from './logger';
 
 export type DatabaseClient = { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>; $disconnect(): Promise<void> };
 
+export type Database<C> = { prisma: C; close(): Promise<void> };
+
+// A pg client that reports every statement it sends, so the batching tests and the benchmark
+// can count the SQL each GraphQL request costs.
+function countingClient(onStatement: () => void): typeof pg.Client {
+  return class CountingClient extends pg.Client {
+    override query(...args: unknown[]): any {
+      onStatement();
+      return (pg.Client.prototype.query as (...a: unknown[]) => unknown).apply(this, args);
+    }
+  };
+}
+
 // Every subgraph reaches its own database the same way: Prisma Client over node-postgres.
-export function connectDatabase<C>(Client: new (options: { adapter: PrismaPg }) => C, connectionString: string): C {
-  const adapter = new PrismaPg({
+export function connectDatabase<C extends DatabaseClient>(
+  Client: new (options: { adapter: PrismaPg }) => C,
+  connectionString: string,
+  onStatement: () => void = () => {},
+): Database<C> {
+  const pool = new pg.Pool({
     connectionString,
     max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
     connectionTimeoutMillis: 5_000,
+    Client: countingClient(onStatement),
   });
-  return new Client({ adapter });
+  // An idle connection dropped by the server is replaced on next use; without a listener the
+  // pool's error event would crash the process.
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
+  const prisma = new Client({ adapter: new PrismaPg(pool) });
+  return {
+    prisma,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
 }
 
 export async function databaseStatus(db: DatabaseClient): Promise<'up' | 'down'> {

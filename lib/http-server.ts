@@ -8,6 +8,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { GraphQLSchema } from 'graphql';
 import { logger } from './logger';
+import { registerProcessMetrics, type Metrics } from './metrics';
 
 export type DependencyStatus = Record<string, 'up' | 'down'>;
 
@@ -22,6 +23,7 @@ type ServerOptions<Ctx extends BaseContext> = {
   plugins?: ApolloServerPlugin<Ctx>[];
   context: (req: express.Request) => Promise<Ctx>;
   readiness: () => Promise<DependencyStatus>;
+  metrics: Metrics;
   onStop?: () => Promise<void>;
 };
 
@@ -41,6 +43,8 @@ const CLIENT_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
+
+const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
 
 export const isProduction = () => process.env.NODE_ENV === 'production';
 
@@ -67,6 +71,17 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
   await apollo.start();
 
   app.disable('x-powered-by');
+  registerProcessMetrics(options.metrics);
+  app.use((req, res, next) => {
+    // Unknown paths share one label, so probing clients cannot grow the series without bound.
+    const route = KNOWN_ROUTES.has(req.path) ? req.path : 'other';
+    const stopTimer = options.metrics.httpRequests.startTimer({ route });
+    res.once('finish', () => stopTimer({ status: String(res.statusCode) }));
+    next();
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: options.name });
   });

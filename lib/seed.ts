@@ -40,18 +40,17 @@ async function inChunks<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>, s
 export async function isSeeded(customerDatabaseUrl: string): Promise<boolean> {
   const customers = connectDatabase(CustomerClient, customerDatabaseUrl);
   try {
-    return (await customers.customer.count()) > 0;
+    return (await customers.prisma.customer.count()) > 0;
   } finally {
-    await customers.$disconnect();
+    await customers.close();
   }
 }
 
 export async function seedDemoData(urls: Record<SubgraphName, string>, size: SeedSize = DEMO_SIZE): Promise<void> {
   const rnd = random(42);
   const now = Date.now();
-  const customerDb = connectDatabase(CustomerClient, urls.customer);
-  const salesDb = connectDatabase(SalesClient, urls.sales);
-  const marketingDb = connectDatabase(MarketingClient, urls.marketing);
+  const databases = [connectDatabase(CustomerClient, urls.customer), connectDatabase(SalesClient, urls.sales), connectDatabase(MarketingClient, urls.marketing)] as const;
+  const [customerDb, salesDb, marketingDb] = [databases[0].prisma, databases[1].prisma, databases[2].prisma];
   try {
     const customers = Array.from({ length: size.customers }, (_, index) => {
       const organisation = index % 3 === 0;
@@ -178,6 +177,6 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
       (data) => marketingDb.orderAttribution.createMany({ data, skipDuplicates: true }),
     );
   } finally {
-    await Promise.all([customerDb.$disconnect(), salesDb.$disconnect(), marketingDb.$disconnect()]);
+    await Promise.all(databases.map((database) => database.close()));
   }
 }

@@ -8,6 +8,7 @@ import { startGraphQLServer, type RunningServer } from './http-server';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { SubgraphName, SubgraphOptions } from './config';
 import { logger } from './logger';
+import { createMetrics } from './metrics';
 
 type SubgraphDefinition<C extends DatabaseClient, L> = {
   name: SubgraphName;
@@ -27,7 +28,9 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
 ): Promise<RunningServer> {
   const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
   const schema = buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
-  const prisma = connectDatabase(definition.Client, options.databaseUrl);
+  const metrics = createMetrics(definition.name);
+  const database = connectDatabase(definition.Client, options.databaseUrl, () => metrics.sqlStatements.inc());
+  const prisma = database.prisma;
   return startGraphQLServer<SubgraphContext<C, P, L>>({
     name: definition.name,
     port: options.port,
@@ -37,7 +40,8 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     context: async () => ({ prisma, loaders: definition.createLoaders(prisma), peers: options.peers }),
     readiness: async () => ({ database: await databaseStatus(prisma) }),
-    onStop: () => prisma.$disconnect(),
+    metrics,
+    onStop: () => database.close(),
   });
 }
 

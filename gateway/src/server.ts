@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { SUBGRAPH_NAMES, servicePort, subgraphUrl, type SubgraphName } from '../../lib/config';
 import { isProduction, startGraphQLServer, type DependencyStatus, type RunningServer } from '../../lib/http-server';
+import { createMetrics } from '../../lib/metrics';
 import { runStandalone } from '../../lib/subgraph';
 import { SUPERGRAPH_FILE } from './compose';
 
@@ -40,6 +41,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: { initialState: { pollForSchemaUpdates: false } } }),
     ],
+    metrics: createMetrics('gateway'),
     context: async () => ({}),
     readiness: async () => {
       const statuses = await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await subgraphStatus(options.subgraphUrls[name])] as const));
