@@ -60,7 +60,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 export async function startGraphQLServer<Ctx extends BaseContext>(options: ServerOptions<Ctx>): Promise<RunningServer> {
   const app = express();
   const httpServer = http.createServer(app);
+  // Longer than the gateway's idle sockets live, so the server never closes one mid-reuse.
   httpServer.keepAliveTimeout = 65_000;
+  httpServer.on('connection', () => options.metrics.connections.inc());
   const apollo = new ApolloServer<Ctx>({
     ...(options.gateway ? { gateway: options.gateway } : { schema: options.schema! }),
     formatError,

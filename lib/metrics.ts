@@ -7,6 +7,7 @@ export function createMetrics(service: string) {
   return {
     registry,
     sqlStatements: new Counter({ name: 'sql_statements_total', help: 'SQL statements sent to the database', registers: [registry] }),
+    connections: new Counter({ name: 'http_connections_total', help: 'TCP connections accepted', registers: [registry] }),
     httpRequests: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP requests by route and status',

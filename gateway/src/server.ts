@@ -29,7 +29,9 @@ async function subgraphStatus(url: string): Promise<'up' | 'down'> {
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8'),
-    buildService: ({ name, url }) => new RemoteGraphQLDataSource({ url: options.subgraphUrls[name as SubgraphName] ?? url }),
+    // The default fetcher keeps connections to each subgraph alive and pooled; APQ sends a
+    // query's hash instead of its text once a subgraph has seen it.
+    buildService: ({ name, url }) => new RemoteGraphQLDataSource({ url: options.subgraphUrls[name as SubgraphName] ?? url, apq: true }),
   });
   return startGraphQLServer({
     name: 'gateway',
