@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { SUBGRAPH_NAMES, databaseUrl, servicePort, type SubgraphName } from '../lib/config';
 import { logger } from '../lib/logger';
 import { startPlatform } from '../lib/platform';
@@ -6,6 +7,7 @@ import { isSeeded, seedDemoData } from '../lib/seed';
 // `npm start`: the whole platform in one process, on embedded databases unless
 // <SUBGRAPH>_DATABASE_URL settings point at real PostgreSQL.
 async function main() {
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const databaseUrls: Partial<Record<SubgraphName, string>> = {};
   for (const name of SUBGRAPH_NAMES) {
     const url = databaseUrl(name);

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { SUBGRAPH_NAMES, databaseUrl, type SubgraphName } from '../lib/config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded-postgres';
+import { isSeeded, seedDemoData } from '../lib/seed';
+
+// `npm run seed`: demo data into the databases `npm start` would use, if they are empty.
+async function main() {
+  const embedded: EmbeddedPostgres[] = [];
+  try {
+    const urls = {} as Record<SubgraphName, string>;
+    for (const name of SUBGRAPH_NAMES) {
+      const url = databaseUrl(name);
+      if (url) {
+        urls[name] = url;
+        continue;
+      }
+      const database = await startEmbeddedPostgres({ dataDir: path.join(process.env.DATA_DIR ?? path.join(__dirname, '..', '.data'), name) });
+      embedded.push(database);
+      urls[name] = database.connectionString;
+    }
+    if (await isSeeded(urls.customer)) {
+      console.log('The databases already hold customers; nothing seeded.');
+      return;
+    }
+    await seedDemoData(urls);
+    console.log('Demo data loaded.');
+  } finally {
+    for (const database of embedded) await database.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
