@@ -6,7 +6,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'CONFLICT'
-  | 'SERVICE_UNAVAILABLE'
+  | 'SUBGRAPH_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 // Messages start with the field they are about, so they read well even without the code.
@@ -27,10 +27,12 @@ export function conflict(message: string, field?: string): GraphQLError {
   return clientError('CONFLICT', message, field);
 }
 
+// A service this request needed did not answer: raised by the gateway for the fields a failed
+// subgraph owns, and by a subgraph whose write needed another one.
 export class SubgraphUnavailableError extends GraphQLError {
   constructor(service: string, reason: string) {
     super(`The ${service} service is unavailable: ${reason}`, {
-      extensions: { code: 'SERVICE_UNAVAILABLE', service },
+      extensions: { code: 'SUBGRAPH_UNAVAILABLE', service },
     });
   }
 }

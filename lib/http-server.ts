@@ -10,7 +10,8 @@ import type { GraphQLSchema } from 'graphql';
 import { logger } from './logger';
 import { registerProcessMetrics, type Metrics } from './metrics';
 
-export type DependencyStatus = Record<string, 'up' | 'down'>;
+// `ready` decides the status code; dependencies say what each one is doing.
+export type Readiness = { ready: boolean; dependencies: Record<string, unknown> };
 
 export type RunningServer = { name: string; url: string; port: number; stop(): Promise<void> };
 
@@ -22,7 +23,7 @@ type ServerOptions<Ctx extends BaseContext> = {
   gateway?: GatewayInterface;
   plugins?: ApolloServerPlugin<Ctx>[];
   context: (req: express.Request) => Promise<Ctx>;
-  readiness: () => Promise<DependencyStatus>;
+  readiness: () => Promise<Readiness>;
   metrics: Metrics;
   onStop?: () => Promise<void>;
 };
@@ -33,7 +34,8 @@ const CLIENT_CODES = new Set([
   'BAD_USER_INPUT',
   'NOT_FOUND',
   'CONFLICT',
-  'SERVICE_UNAVAILABLE',
+  'SUBGRAPH_UNAVAILABLE',
+  'DATABASE_UNAVAILABLE',
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'GRAPHQL_PARSE_FAILED',
@@ -48,10 +50,25 @@ const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
 
 export const isProduction = () => process.env.NODE_ENV === 'production';
 
-export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+// Prisma's codes for a database it cannot reach, or that dropped the connection, and the
+// socket errors node-postgres passes through.
+const UNREACHABLE_DATABASE = /^(P1001|P1002|P1017|P2024|ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P01|57P03)$/;
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  const cause = (error as { cause?: { code?: unknown; originalCode?: unknown } })?.cause;
+  return [code, cause?.code, cause?.originalCode].some((value) => typeof value === 'string' && UNREACHABLE_DATABASE.test(value)) || /Can't reach database server|Connection terminated|ECONNREFUSED/.test(String((error as Error)?.message));
+}
+
+export function formatError(formatted: GraphQLFormattedError, error: unknown, service: string): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && CLIENT_CODES.has(code)) return formatted;
-  logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error');
+  const original = unwrapResolverError(error);
+  if (isDatabaseUnavailable(original)) {
+    logger.warn({ err: original, service }, 'database unavailable');
+    return { message: `The ${service} database is unavailable; try again shortly`, path: formatted.path, extensions: { code: 'DATABASE_UNAVAILABLE', service } };
+  }
+  logger.error({ err: original, path: formatted.path }, 'unexpected error');
   if (!isProduction()) return formatted;
   return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
@@ -65,7 +82,7 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
   httpServer.on('connection', () => options.metrics.connections.inc());
   const apollo = new ApolloServer<Ctx>({
     ...(options.gateway ? { gateway: options.gateway } : { schema: options.schema! }),
-    formatError,
+    formatError: (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, options.name),
     includeStacktraceInErrorResponses: !isProduction(),
     introspection: !isProduction(),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...(options.plugins ?? [])],
@@ -88,8 +105,7 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
     res.json({ status: 'ok', service: options.name });
   });
   app.get('/ready', async (_req, res) => {
-    const dependencies = await options.readiness();
-    const ready = Object.values(dependencies).every((status) => status === 'up');
+    const { ready, dependencies } = await options.readiness();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name, dependencies });
   });
   app.use(

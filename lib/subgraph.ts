@@ -39,7 +39,10 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
     // Traces are for Apollo's hosted Studio, which this platform does not report to.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     context: async () => ({ prisma, loaders: definition.createLoaders(prisma), peers: options.peers }),
-    readiness: async () => ({ database: await databaseStatus(prisma) }),
+    readiness: async () => {
+      const database = await databaseStatus(prisma);
+      return { ready: database === 'up', dependencies: { database } };
+    },
     metrics,
     onStop: () => database.close(),
   });

@@ -208,7 +208,8 @@ describe('services', () => {
 
   it('reports health and readiness of every service and its dependencies', async () => {
     const ready = await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json();
-    expect(ready).toEqual({ status: 'ready', service: 'gateway', dependencies: { customer: 'up', sales: 'up', marketing: 'up' } });
+    const healthy = { status: 'up', breaker: 'closed' };
+    expect(ready).toEqual({ status: 'ready', service: 'gateway', dependencies: { customer: healthy, sales: healthy, marketing: healthy } });
     for (const name of SUBGRAPH_NAMES) {
       const response = await fetch(platform.subgraphs[name].url.replace('/graphql', '/ready'));
       expect(await response.json()).toEqual({ status: 'ready', service: name, dependencies: { database: 'up' } });

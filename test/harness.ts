@@ -48,12 +48,14 @@ async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-// Starts the whole platform on free ports, each subgraph on a database of its own that is
-// created for this test file and dropped afterwards.
-export async function startTestPlatform(): Promise<TestPlatform> {
+export type TestDatabases = { mode: 'postgres' | 'embedded'; urls: Partial<Record<SubgraphName, string>>; drop(): Promise<void> };
+
+// A database of its own for each subgraph: created on the PostgreSQL server and dropped
+// afterwards, or left to startPlatform to make in memory when there is no server.
+export async function provisionDatabases(): Promise<TestDatabases> {
   const mode = await databaseMode();
   const databases: string[] = [];
-  const databaseUrls: Partial<Record<SubgraphName, string>> = {};
+  const urls: Partial<Record<SubgraphName, string>> = {};
   if (mode === 'postgres') {
     const prefix = `crm_test_${process.pid}_${randomBytes(3).toString('hex')}`;
     await admin(async (client) => {
@@ -63,23 +65,31 @@ export async function startTestPlatform(): Promise<TestPlatform> {
         databases.push(database);
         const url = new URL(ADMIN_URL);
         url.pathname = `/${database}`;
-        databaseUrls[name] = url.toString();
+        urls[name] = url.toString();
       }
     });
   }
-  const platform = await startPlatform({ databaseUrls, dataDir: null, ports: { gateway: 0, customer: 0, sales: 0, marketing: 0 } });
+  return {
+    mode,
+    urls,
+    async drop() {
+      if (!databases.length) return;
+      await admin(async (client) => {
+        for (const database of databases) await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      });
+    },
+  };
+}
+
+// Starts the whole platform in this process on free ports.
+export async function startTestPlatform(): Promise<TestPlatform> {
+  const databases = await provisionDatabases();
+  const platform = await startPlatform({ databaseUrls: databases.urls, dataDir: null, ports: { gateway: 0, customer: 0, sales: 0, marketing: 0 } });
   const clients = new Map<SubgraphName, Client>();
   return {
     ...platform,
-    databaseMode: mode,
-    async gql(query, variables, url = platform.gatewayUrl) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: response.status, body: (await response.json()) as GraphQLResponse<any>['body'] };
-    },
+    databaseMode: databases.mode,
+    gql: (query, variables, url = platform.gatewayUrl) => postGraphQL(url, query, variables),
     async sql(name, query, values) {
       let client = clients.get(name);
       if (!client) {
@@ -92,13 +102,14 @@ export async function startTestPlatform(): Promise<TestPlatform> {
     async stop() {
       for (const client of clients.values()) await client.end();
       await platform.stop();
-      if (databases.length) {
-        await admin(async (client) => {
-          for (const database of databases) await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-        });
-      }
+      await databases.drop();
     },
   };
+}
+
+export async function postGraphQL<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return { status: response.status, body: (await response.json()) as GraphQLResponse<T>['body'] };
 }
 
 export function expectNoErrors(response: GraphQLResponse): void {

@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { SUBGRAPH_NAMES, servicePort, subgraphUrl, type SubgraphName } from '../../lib/config';
-import { isProduction, startGraphQLServer, type DependencyStatus, type RunningServer } from '../../lib/http-server';
+import { isProduction, startGraphQLServer, type RunningServer } from '../../lib/http-server';
 import { createMetrics } from '../../lib/metrics';
 import { runStandalone } from '../../lib/subgraph';
 import { SUPERGRAPH_FILE } from './compose';
+import { ResilientDataSource, resilienceFromEnv, type ResilienceOptions } from './resilient-data-source';
 
 export type GatewayOptions = {
   port: number;
   host?: string;
   subgraphUrls: Record<SubgraphName, string>;
   supergraphSdl?: string;
+  resilience?: Partial<Record<SubgraphName, ResilienceOptions>>;
 };
 
 async function subgraphStatus(url: string): Promise<'up' | 'down'> {
@@ -27,11 +29,16 @@ async function subgraphStatus(url: string): Promise<'up' | 'down'> {
 // The gateway serves the supergraph composed ahead of time, so it starts and answers even
 // when a subgraph is down; only the URLs come from the environment.
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
+  const dataSources = new Map<string, ResilientDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8'),
     // The default fetcher keeps connections to each subgraph alive and pooled; APQ sends a
     // query's hash instead of its text once a subgraph has seen it.
-    buildService: ({ name, url }) => new RemoteGraphQLDataSource({ url: options.subgraphUrls[name as SubgraphName] ?? url, apq: true }),
+    buildService: ({ name, url }) => {
+      const dataSource = new ResilientDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, options.resilience?.[name as SubgraphName] ?? resilienceFromEnv(name));
+      dataSources.set(name, dataSource);
+      return dataSource;
+    },
   });
   return startGraphQLServer({
     name: 'gateway',
@@ -45,9 +52,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     ],
     metrics: createMetrics('gateway'),
     context: async () => ({}),
+    onStop: async () => {
+      for (const dataSource of dataSources.values()) dataSource.breaker.shutdown();
+    },
+    // The gateway serves partial data while a subgraph is down, so it stays ready; the
+    // dependencies tell operators which subgraph is failing and what its breaker does.
     readiness: async () => {
-      const statuses = await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await subgraphStatus(options.subgraphUrls[name])] as const));
-      return Object.fromEntries(statuses) as DependencyStatus;
+      const statuses = await Promise.all(
+        SUBGRAPH_NAMES.map(async (name) => [name, { status: await subgraphStatus(options.subgraphUrls[name]), breaker: dataSources.get(name)?.breakerState ?? 'closed' }] as const),
+      );
+      return { ready: true, dependencies: Object.fromEntries(statuses) };
     },
   });
 }

@@ -1,0 +1,113 @@
+import net from 'node:net';
+import { startGateway } from '../gateway/src/server';
+import type { ResilienceOptions } from '../gateway/src/resilient-data-source';
+import type { RunningServer } from '../lib/http-server';
+import { expectNoErrors, postGraphQL } from './harness';
+import { freePort, startProcessPlatform, startTcpProxy, waitFor, type ProcessPlatform } from './process-platform';
+
+// Short limits keep the test quick; production defaults are in resilienceFromEnv.
+const resilience: ResilienceOptions = { timeoutMs: 2_000, retries: 1, errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 1_500 };
+const gatewayResilience = { customer: resilience, sales: resilience, marketing: resilience };
+
+const ACROSS_ALL = `{
+  customers(first: 5, orderBy: { field: NAME, direction: ASC }) {
+    nodes { name orders { totalCount } lifetimeValue { amount } segments { name } campaigns { name } }
+  }
+}`;
+
+let platform: ProcessPlatform;
+let customerDatabase: Awaited<ReturnType<typeof startTcpProxy>>;
+
+const gql = (query: string, variables?: Record<string, unknown>) => postGraphQL(platform.gatewayUrl, query, variables);
+const ready = async () => (await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json()) as { dependencies: Record<string, unknown> };
+
+beforeAll(async () => {
+  platform = await startProcessPlatform({
+    gateway: { resilience: gatewayResilience },
+    databaseUrl: async (name, url) => {
+      if (name !== 'customer') return url;
+      const target = new URL(url);
+      customerDatabase = await startTcpProxy(target);
+      target.hostname = '127.0.0.1';
+      target.port = String(customerDatabase.port);
+      return target.toString();
+    },
+  });
+  // A subgraph's first queries compile Prisma's query plans; warm them up before the short limits count.
+  await waitFor(async () => !(await gql(ACROSS_ALL)).body.errors, 'the platform to answer');
+  for (const name of ['Ada', 'Grace']) expectNoErrors(await gql('mutation($name: String!) { createCustomer(input: { name: $name, tags: ["vip"] }) { id } }', { name }));
+  expectNoErrors(await gql('mutation { createSegment(input: { name: "VIP", rules: { tagsAny: ["vip"] } }) { id } }'));
+});
+afterAll(async () => {
+  await platform?.stop();
+  await customerDatabase?.stop();
+});
+
+describe('a failing subgraph costs clients only its own fields', () => {
+  it('returns the other subgraphs\' data and a typed error naming the killed one, then fails fast, then heals', async () => {
+    expectNoErrors(await gql(ACROSS_ALL));
+    await platform.kill('sales');
+
+    const partial = await gql(ACROSS_ALL);
+    expect(partial.status).toBe(200);
+    expect(partial.body.data!.customers.nodes).toEqual([
+      { name: 'Ada', orders: null, lifetimeValue: null, segments: [{ name: 'VIP' }], campaigns: [] },
+      { name: 'Grace', orders: null, lifetimeValue: null, segments: [{ name: 'VIP' }], campaigns: [] },
+    ]);
+    expect(partial.body.errors?.[0].extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'sales' });
+
+    // Enough failures open the breaker; from then on the gateway does not call sales at all.
+    await waitFor(async () => {
+      const response = await gql(ACROSS_ALL);
+      return response.body.errors?.[0].message.includes('its circuit is open') === true;
+    }, 'the sales breaker to open');
+    expect((await ready()).dependencies.sales).toEqual({ status: 'down', breaker: 'open' });
+
+    // Writes to healthy subgraphs go on.
+    const write = await gql('mutation { createCustomer(input: { name: "During outage" }) { name } }');
+    expectNoErrors(write);
+    const writeToDown = await gql('mutation { createProduct(input: { sku: "X", name: "X", price: { amount: "1", currency: "USD" } }) { id } }');
+    expect(writeToDown.body.errors?.[0].extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'sales' });
+
+    await platform.start('sales');
+    await waitFor(async () => !(await gql(ACROSS_ALL)).body.errors, 'full data after sales restarts', 15_000);
+    expect((await ready()).dependencies.sales).toEqual({ status: 'up', breaker: 'closed' });
+  });
+
+  it('bounds a subgraph that accepts connections and never answers by the timeout', async () => {
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((socket) => held.add(socket));
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    let gateway: RunningServer | undefined;
+    try {
+      gateway = await startGateway({
+        port: 0,
+        subgraphUrls: { ...platform.subgraphUrls, marketing: `http://127.0.0.1:${port}/graphql` },
+        resilience: gatewayResilience,
+      });
+      const response = await postGraphQL(gateway.url, ACROSS_ALL);
+      expect(response.status).toBe(200);
+      expect(response.body.data!.customers.nodes[0]).toMatchObject({ name: 'Ada', orders: { totalCount: 0 }, segments: null, campaigns: null });
+      expect(response.body.errors?.[0]).toMatchObject({ message: expect.stringContaining('no answer within 2000 ms'), extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'marketing' } });
+    } finally {
+      await gateway?.stop();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('keeps a subgraph running while its database is away, with typed errors, and reconnects by itself', async () => {
+    await customerDatabase.cut();
+    const response = await gql('{ customers { totalCount } }');
+    expect(response.status).toBe(200);
+    expect(response.body.errors?.[0].extensions).toMatchObject({ code: 'DATABASE_UNAVAILABLE', service: 'customer' });
+    const subgraphReady = await fetch(platform.subgraphUrls.customer.replace('/graphql', '/ready'));
+    expect(subgraphReady.status).toBe(503);
+    expect(await subgraphReady.json()).toMatchObject({ dependencies: { database: 'down' } });
+
+    await customerDatabase.restore();
+    await waitFor(async () => !(await gql('{ customers { totalCount } }')).body.errors, 'the customer subgraph to reconnect', 15_000);
+    expect((await gql('{ customers { totalCount } }')).body.data!.customers.totalCount).toBe(3);
+  });
+});

@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded-postgres';
+import { migrateDatabase } from '../lib/platform';
+import { startGateway, type GatewayOptions } from '../gateway/src/server';
+import type { RunningServer } from '../lib/http-server';
+import { provisionDatabases } from './harness';
+
+const root = path.join(__dirname, '..');
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// Forwards a port to a database so a test can take the database away and bring it back
+// without touching the server other tests share.
+export async function startTcpProxy(target: URL): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; stop(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const [host, targetPort] = [target.hostname, Number(target.port || 5432)];
+  const port = await freePort();
+  let server: net.Server | null = null;
+  const listen = async () => {
+    server = net.createServer((client) => {
+      const upstream = net.connect(targetPort, host);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+  };
+  const cut = async () => {
+    const closing = new Promise((resolve) => server?.close(resolve));
+    for (const socket of sockets) socket.destroy();
+    await closing;
+    server = null;
+  };
+  await listen();
+  return { port, cut, restore: listen, stop: cut };
+}
+
+export type ProcessPlatform = {
+  gatewayUrl: string;
+  subgraphUrls: Record<SubgraphName, string>;
+  databaseUrls: Record<SubgraphName, string>;
+  kill(name: SubgraphName): Promise<void>;
+  start(name: SubgraphName): Promise<void>;
+  stop(): Promise<void>;
+};
+
+// The three subgraphs as processes of their own, so a test can kill one, and the gateway in
+// this process, so it can be given short time limits. Each subgraph's database is reached
+// through a URL the caller may rewrite (to put a proxy in between).
+export async function startProcessPlatform(options: {
+  gateway: Omit<GatewayOptions, 'port' | 'subgraphUrls'>;
+  databaseUrl?: (name: SubgraphName, url: string) => Promise<string>;
+}): Promise<ProcessPlatform> {
+  const databases = await provisionDatabases();
+  const embedded: EmbeddedPostgres[] = [];
+  const databaseUrls = {} as Record<SubgraphName, string>;
+  const ports = {} as Record<SubgraphName, number>;
+  for (const name of SUBGRAPH_NAMES) {
+    let url = databases.urls[name];
+    if (!url) {
+      const database = await startEmbeddedPostgres({});
+      embedded.push(database);
+      url = database.connectionString;
+    }
+    await migrateDatabase(name, url);
+    databaseUrls[name] = options.databaseUrl ? await options.databaseUrl(name, url) : url;
+    ports[name] = await freePort();
+  }
+  const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `http://127.0.0.1:${ports[name]}/graphql`])) as Record<SubgraphName, string>;
+  const children = new Map<SubgraphName, ChildProcess>();
+
+  const start = async (name: SubgraphName) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'subgraphs', name, 'src', 'server.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        HOST: '127.0.0.1',
+        PORT: String(ports[name]),
+        [`${name.toUpperCase()}_DATABASE_URL`]: databaseUrls[name],
+        ...Object.fromEntries(SUBGRAPH_NAMES.map((peer) => [`${peer.toUpperCase()}_URL`, subgraphUrls[peer]])),
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.set(name, child);
+    await waitFor(async () => (await fetch(subgraphUrls[name].replace('/graphql', '/health'))).ok, `the ${name} subgraph`);
+  };
+  const kill = async (name: SubgraphName) => {
+    const child = children.get(name);
+    children.delete(name);
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+
+  let gateway: RunningServer | undefined;
+  try {
+    await Promise.all(SUBGRAPH_NAMES.map(start));
+    gateway = await startGateway({ ...options.gateway, port: 0, subgraphUrls });
+  } catch (error) {
+    for (const name of SUBGRAPH_NAMES) await kill(name);
+    throw error;
+  }
+  return {
+    gatewayUrl: gateway.url,
+    subgraphUrls,
+    databaseUrls,
+    kill,
+    start,
+    async stop() {
+      await gateway?.stop();
+      for (const name of SUBGRAPH_NAMES) await kill(name);
+      for (const database of embedded) await database.stop();
+      await databases.drop();
+    },
+  };
+}
