@@ -1,12 +1,11 @@
 /** @type {import('jest').Config} */
-const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
-
 module.exports = {
   testEnvironment: 'node',
   transform: {
-    '^.+\\.ts$': swc,
+    // Type errors are the type check's job (npm run typecheck); tests only transpile.
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
     // The Wasm schema engine's bindings are an ES module; Jest runs CommonJS.
-    '/node_modules/@prisma/schema-engine-wasm/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
+    '/node_modules/@prisma/schema-engine-wasm/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs', isolatedModules: true } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!@prisma/schema-engine-wasm/)'],
   testMatch: ['<rootDir>/{lib,subgraphs,gateway,scripts,test}/**/*.test.ts'],
