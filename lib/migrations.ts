@@ -34,7 +34,8 @@ function loadSchemaEngine(): Promise<SchemaEngineBindings> {
         throw new Error(`the Prisma schema engine panicked: ${message}`);
       },
     };
-    const bg: SchemaEngineBindings = require('@prisma/schema-engine-wasm/schema_engine_bg');
+    // A real import(): the bindings are an ES module, which Jest's module system cannot require().
+    const bg: SchemaEngineBindings = await import('@prisma/schema-engine-wasm/schema_engine_bg');
     const wasmPath = path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
     // The engine arms a 10 s timer around its advisory lock and never clears it; unref'd, that
     // timer no longer keeps a finished process alive for ten seconds.
