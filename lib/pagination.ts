@@ -7,6 +7,7 @@ export const MAX_PAGE_SIZE = 1000;
 
 export type SortDirection = 'ASC' | 'DESC';
 export type PageArgs = { first?: number | null; after?: string | null };
+export type ListArgs<SortField extends string> = PageArgs & { filter?: unknown; orderBy?: { field: SortField; direction: SortDirection } | null };
 type SortValue = string | number | bigint | Date;
 type Cursor = { sort: string; value: SortValue; id: string };
 

@@ -23,3 +23,7 @@ export const decimalAmount = z
   .string()
   .regex(/^\d{1,15}(\.\d{1,4})?$/, { message: 'must be a non-negative decimal string such as "19.99"' });
 export const money = z.object({ amount: decimalAmount, currency });
+
+export function parseId(value: unknown, field = 'id'): string {
+  return parseInput(id, value, field);
+}

@@ -1,8 +1,8 @@
 import { conflict, notFound, badUserInput } from '../../../lib/errors';
 import { fetchEntities, type PeerService } from '../../../lib/entity-client';
-import { keyset, pageSize, toConnection, type SortDirection } from '../../../lib/pagination';
-import { isRecordMissing, isUniqueViolation } from '../../../lib/prisma-errors';
-import { parseInput, id as idSchema } from '../../../lib/validation';
+import { keyset, pageSize, toConnection, type ListArgs } from '../../../lib/pagination';
+import { writeOrFail } from '../../../lib/prisma-errors';
+import { parseId, parseInput } from '../../../lib/validation';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
 import {
   canMoveStatus,
@@ -18,18 +18,9 @@ export type Peers = { sales: PeerService; marketing: PeerService };
 
 const SORT_FIELDS = { NAME: 'name', CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt' } as const;
 
-export type ListArgs = {
-  first?: number | null;
-  after?: string | null;
-  filter?: unknown;
-  orderBy?: { field: keyof typeof SORT_FIELDS; direction: SortDirection } | null;
-};
 
-export function parseId(value: unknown, field = 'id'): string {
-  return parseInput(idSchema, value, field);
-}
 
-export async function listCustomers(prisma: PrismaClient, args: ListArgs) {
+export async function listCustomers(prisma: PrismaClient, args: ListArgs<keyof typeof SORT_FIELDS>) {
   const first = pageSize(args.first);
   const filter = parseInput(customerFilter, args.filter, 'filter') ?? {};
   const sortField = SORT_FIELDS[args.orderBy?.field ?? 'CREATED_AT'];
@@ -59,19 +50,11 @@ export async function listCustomers(prisma: PrismaClient, args: ListArgs) {
   return toConnection('Customer', rows, first, sortField, direction, () => prisma.customer.count({ where }));
 }
 
-async function updateOrFail<T>(typeName: string, id: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isRecordMissing(error)) throw notFound(typeName, id);
-    if (isUniqueViolation(error)) throw conflict('A customer with this email already exists', 'input.email');
-    throw error;
-  }
-}
+const EMAIL_TAKEN = { message: 'a customer with this email already exists', field: 'input.email' };
 
 export async function createCustomer(prisma: PrismaClient, rawInput: unknown) {
   const input = parseInput(createCustomerInput, rawInput, 'input');
-  return updateOrFail('Customer', '', () => prisma.customer.create({ data: input }));
+  return writeOrFail(() => prisma.customer.create({ data: input }), { duplicate: EMAIL_TAKEN });
 }
 
 export async function updateCustomer(prisma: PrismaClient, rawId: unknown, rawInput: unknown) {
@@ -84,13 +67,13 @@ export async function updateCustomer(prisma: PrismaClient, rawId: unknown, rawIn
     if (input.status && !canMoveStatus(current.status, input.status)) {
       throw badUserInput(`input.status: a ${current.status} customer cannot become ${input.status}`, 'input.status');
     }
-    return updateOrFail('Customer', id, () => tx.customer.update({ where: { id }, data: input }));
+    return writeOrFail(() => tx.customer.update({ where: { id }, data: input }), { target: { typeName: 'Customer', id }, duplicate: EMAIL_TAKEN });
   });
 }
 
 export async function setArchived(prisma: PrismaClient, rawId: unknown, archived: boolean) {
   const id = parseId(rawId);
-  return updateOrFail('Customer', id, () => prisma.customer.update({ where: { id }, data: { archivedAt: archived ? new Date() : null } }));
+  return writeOrFail(() => prisma.customer.update({ where: { id }, data: { archivedAt: archived ? new Date() : null } }), { target: { typeName: 'Customer', id } });
 }
 
 type SalesRecords = { id: string; orders: { totalCount: number } | null; opportunities: { totalCount: number } | null };
@@ -115,7 +98,7 @@ export async function deleteCustomer(prisma: PrismaClient, peers: Peers, rawId: 
     const list = held.map(([count, what]) => `${count} ${what}`).join(', ');
     throw conflict(`Customer ${id} still has ${list}; archive it instead`, 'id');
   }
-  await updateOrFail('Customer', id, () => prisma.customer.delete({ where: { id } }));
+  await writeOrFail(() => prisma.customer.delete({ where: { id } }), { target: { typeName: 'Customer', id } });
   return id;
 }
 
@@ -134,12 +117,12 @@ export async function updateContact(prisma: PrismaClient, rawId: unknown, rawInp
   const id = parseId(rawId);
   const input = parseInput(updateContactInput, rawInput, 'input');
   if (input.name === null) throw badUserInput('input.name: must not be null', 'input.name');
-  return updateOrFail('Contact', id, () => prisma.contact.update({ where: { id }, data: input }));
+  return writeOrFail(() => prisma.contact.update({ where: { id }, data: input }), { target: { typeName: 'Contact', id } });
 }
 
 export async function deleteContact(prisma: PrismaClient, rawId: unknown) {
   const id = parseId(rawId);
-  await updateOrFail('Contact', id, () => prisma.contact.delete({ where: { id } }));
+  await writeOrFail(() => prisma.contact.delete({ where: { id } }), { target: { typeName: 'Contact', id } });
   return id;
 }
 
@@ -151,6 +134,6 @@ export async function logInteraction(prisma: PrismaClient, rawInput: unknown) {
 
 export async function deleteInteraction(prisma: PrismaClient, rawId: unknown) {
   const id = parseId(rawId);
-  await updateOrFail('Interaction', id, () => prisma.interaction.delete({ where: { id } }));
+  await writeOrFail(() => prisma.interaction.delete({ where: { id } }), { target: { typeName: 'Interaction', id } });
   return id;
 }

@@ -1,9 +1,9 @@
 import { badUserInput, conflict, notFound } from '../../../lib/errors';
 import { fetchEntities, type PeerService } from '../../../lib/entity-client';
 import { toMinorUnits } from '../../../lib/money';
-import { keyset, pageSize, toConnection, type SortDirection } from '../../../lib/pagination';
-import { isRecordMissing, isUniqueViolation } from '../../../lib/prisma-errors';
-import { id as idSchema, parseInput } from '../../../lib/validation';
+import { keyset, pageSize, toConnection, type ListArgs } from '../../../lib/pagination';
+import { writeOrFail } from '../../../lib/prisma-errors';
+import { parseId, parseInput } from '../../../lib/validation';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
 import {
   campaignFilter,
@@ -20,26 +20,8 @@ import {
 
 export type Peers = { customer: PeerService; sales: PeerService };
 
-type ListArgs<F extends string> = {
-  first?: number | null;
-  after?: string | null;
-  filter?: unknown;
-  orderBy?: { field: F; direction: SortDirection } | null;
-};
 
-export function parseId(value: unknown, field = 'id'): string {
-  return parseInput(idSchema, value, field);
-}
 
-async function orFail<T>(typeName: string, id: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isRecordMissing(error)) throw notFound(typeName, id);
-    if (isUniqueViolation(error)) throw conflict(`A ${typeName.toLowerCase()} with this name already exists`, 'input.name');
-    throw error;
-  }
-}
 
 async function requireSegment(prisma: PrismaClient, segmentId: string | null | undefined) {
   if (!segmentId) return;
@@ -53,6 +35,8 @@ async function requireCampaign(prisma: PrismaClient, campaignId: string, field =
   return campaign;
 }
 
+const SEGMENT_NAME_TAKEN = { message: 'a segment with this name already exists', field: 'input.name' };
+
 export async function listSegments(prisma: PrismaClient, args: ListArgs<never>) {
   const first = pageSize(args.first);
   const page = keyset<Prisma.SegmentWhereInput, Prisma.SegmentOrderByWithRelationInput>('Segment', 'createdAt', 'DESC', args.after);
@@ -62,18 +46,18 @@ export async function listSegments(prisma: PrismaClient, args: ListArgs<never>) 
 
 export async function createSegment(prisma: PrismaClient, rawInput: unknown) {
   const input = parseInput(createSegmentInput, rawInput, 'input');
-  return orFail('Segment', '', () => prisma.segment.create({ data: input }));
+  return writeOrFail(() => prisma.segment.create({ data: input }), { duplicate: SEGMENT_NAME_TAKEN });
 }
 
 export async function updateSegment(prisma: PrismaClient, rawId: unknown, rawInput: unknown) {
   const id = parseId(rawId);
   const input = parseInput(updateSegmentInput, rawInput, 'input');
-  return orFail('Segment', id, () => prisma.segment.update({ where: { id }, data: input }));
+  return writeOrFail(() => prisma.segment.update({ where: { id }, data: input }), { target: { typeName: 'Segment', id }, duplicate: SEGMENT_NAME_TAKEN });
 }
 
 export async function deleteSegment(prisma: PrismaClient, rawId: unknown) {
   const id = parseId(rawId);
-  await orFail('Segment', id, () => prisma.segment.delete({ where: { id } }));
+  await writeOrFail(() => prisma.segment.delete({ where: { id } }), { target: { typeName: 'Segment', id } });
   return id;
 }
 
@@ -124,7 +108,7 @@ export async function updateCampaign(prisma: PrismaClient, rawId: unknown, rawIn
 
 export async function deleteCampaign(prisma: PrismaClient, rawId: unknown) {
   const id = parseId(rawId);
-  await orFail('Campaign', id, () => prisma.campaign.delete({ where: { id } }));
+  await writeOrFail(() => prisma.campaign.delete({ where: { id } }), { target: { typeName: 'Campaign', id } });
   return id;
 }
 

@@ -1,9 +1,9 @@
 import { badUserInput, conflict, notFound } from '../../../lib/errors';
 import { fetchEntities, type PeerService } from '../../../lib/entity-client';
 import { toMinorUnits } from '../../../lib/money';
-import { keyset, pageSize, toConnection, type SortDirection } from '../../../lib/pagination';
-import { isRecordMissing, isUniqueViolation } from '../../../lib/prisma-errors';
-import { id as idSchema, parseInput } from '../../../lib/validation';
+import { keyset, pageSize, toConnection, type ListArgs } from '../../../lib/pagination';
+import { writeOrFail } from '../../../lib/prisma-errors';
+import { parseId, parseInput } from '../../../lib/validation';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
 import {
   canMoveOrder,
@@ -20,25 +20,8 @@ import {
 
 export type Peers = { customer: PeerService };
 
-type ListArgs<F extends string> = {
-  first?: number | null;
-  after?: string | null;
-  filter?: unknown;
-  orderBy?: { field: F; direction: SortDirection } | null;
-};
 
-export function parseId(value: unknown, field = 'id'): string {
-  return parseInput(idSchema, value, field);
-}
 
-async function orFail<T>(typeName: string, id: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isRecordMissing(error)) throw notFound(typeName, id);
-    throw error;
-  }
-}
 
 // An order or deal may only name a customer the customer service knows and has not archived.
 async function requireActiveCustomer(peers: Peers, customerId: string) {
@@ -67,28 +50,24 @@ export async function listProducts(prisma: PrismaClient, args: ListArgs<keyof ty
 
 export async function createProduct(prisma: PrismaClient, rawInput: unknown) {
   const { price, ...input } = parseInput(createProductInput, rawInput, 'input');
-  try {
-    return await prisma.product.create({
-      data: { ...input, currency: price.currency, priceMinor: toMinorUnits(price.amount, price.currency, 'input.price.amount') },
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`A product with SKU ${input.sku} already exists`, 'input.sku');
-    throw error;
-  }
+  const priceMinor = toMinorUnits(price.amount, price.currency, 'input.price.amount');
+  return writeOrFail(() => prisma.product.create({ data: { ...input, currency: price.currency, priceMinor } }), {
+    duplicate: { message: `a product with SKU ${input.sku} already exists`, field: 'input.sku' },
+  });
 }
 
 export async function updateProduct(prisma: PrismaClient, rawId: unknown, rawInput: unknown) {
   const id = parseId(rawId);
   const { price, ...input } = parseInput(updateProductInput, rawInput, 'input');
   const priceData = price ? { currency: price.currency, priceMinor: toMinorUnits(price.amount, price.currency, 'input.price.amount') } : {};
-  return orFail('Product', id, () => prisma.product.update({ where: { id }, data: { ...input, ...priceData } }));
+  return writeOrFail(() => prisma.product.update({ where: { id }, data: { ...input, ...priceData } }), { target: { typeName: 'Product', id } });
 }
 
 export async function deleteProduct(prisma: PrismaClient, rawId: unknown) {
   const id = parseId(rawId);
   const used = await prisma.orderItem.count({ where: { productId: id } });
   if (used > 0) throw conflict(`Product ${id} is on ${used} order lines; deactivate it instead`, 'id');
-  await orFail('Product', id, () => prisma.product.delete({ where: { id } }));
+  await writeOrFail(() => prisma.product.delete({ where: { id } }), { target: { typeName: 'Product', id } });
   return id;
 }
 
@@ -161,7 +140,7 @@ export async function deleteOrder(prisma: PrismaClient, rawId: unknown) {
   if (order.status !== 'DRAFT' && order.status !== 'CANCELLED') {
     throw conflict(`Order ${id} is ${order.status}; only DRAFT and CANCELLED orders can be deleted`, 'id');
   }
-  await orFail('Order', id, () => prisma.order.delete({ where: { id } }));
+  await writeOrFail(() => prisma.order.delete({ where: { id } }), { target: { typeName: 'Order', id } });
   return id;
 }
 
@@ -196,11 +175,11 @@ export async function updateOpportunity(prisma: PrismaClient, rawId: unknown, ra
   const id = parseId(rawId);
   const { amount, ...input } = parseInput(updateOpportunityInput, rawInput, 'input');
   const amountData = amount ? { currency: amount.currency, amountMinor: toMinorUnits(amount.amount, amount.currency, 'input.amount.amount') } : {};
-  return orFail('Opportunity', id, () => prisma.opportunity.update({ where: { id }, data: { ...input, ...amountData } }));
+  return writeOrFail(() => prisma.opportunity.update({ where: { id }, data: { ...input, ...amountData } }), { target: { typeName: 'Opportunity', id } });
 }
 
 export async function deleteOpportunity(prisma: PrismaClient, rawId: unknown) {
   const id = parseId(rawId);
-  await orFail('Opportunity', id, () => prisma.opportunity.delete({ where: { id } }));
+  await writeOrFail(() => prisma.opportunity.delete({ where: { id } }), { target: { typeName: 'Opportunity', id } });
   return id;
 }

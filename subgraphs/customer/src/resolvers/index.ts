@@ -1,4 +1,5 @@
 import { scalarResolvers } from '../../../../lib/scalars';
+import { parseId } from '../../../../lib/validation';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import type { Contact, Customer, Interaction } from '../generated/prisma/client';
 import type { CustomerContext } from '../server';
@@ -10,10 +11,10 @@ type ListArgs = { first?: number | null; after?: string | null };
 export const resolvers = {
   ...scalarResolvers,
   Query: {
-    customer: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.customer.load(service.parseId(args.id)),
-    customers: (_: unknown, args: service.ListArgs, { prisma }: CustomerContext) => service.listCustomers(prisma, args),
-    contact: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.contact.load(service.parseId(args.id)),
-    interaction: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.interaction.load(service.parseId(args.id)),
+    customer: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.customer.load(parseId(args.id)),
+    customers: (_: unknown, args: Parameters<typeof service.listCustomers>[1], { prisma }: CustomerContext) => service.listCustomers(prisma, args),
+    contact: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.contact.load(parseId(args.id)),
+    interaction: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.interaction.load(parseId(args.id)),
   },
   Mutation: {
     createCustomer: (_: unknown, args: { input: unknown }, { prisma }: CustomerContext) => service.createCustomer(prisma, args.input),

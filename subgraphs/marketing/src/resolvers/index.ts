@@ -1,6 +1,7 @@
 import { toMoney } from '../../../../lib/money';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import { scalarResolvers } from '../../../../lib/scalars';
+import { parseId } from '../../../../lib/validation';
 import type { Campaign, CampaignMember, CampaignResponse, Segment } from '../generated/prisma/client';
 import type { MarketingContext } from '../server';
 import { matchesSegment, type CustomerAttributes } from '../segments';
@@ -16,9 +17,9 @@ const present = <T>(values: (T | null | Error)[]): T[] => values.filter((value):
 export const resolvers = {
   ...scalarResolvers,
   Query: {
-    campaign: (_: unknown, args: Ref, { loaders }: MarketingContext) => loaders.campaign.load(service.parseId(args.id)),
+    campaign: (_: unknown, args: Ref, { loaders }: MarketingContext) => loaders.campaign.load(parseId(args.id)),
     campaigns: (_: unknown, args: Parameters<typeof service.listCampaigns>[1], { prisma }: MarketingContext) => service.listCampaigns(prisma, args),
-    segment: (_: unknown, args: Ref, { loaders }: MarketingContext) => loaders.segment.load(service.parseId(args.id)),
+    segment: (_: unknown, args: Ref, { loaders }: MarketingContext) => loaders.segment.load(parseId(args.id)),
     segments: (_: unknown, args: ChildArgs, { prisma }: MarketingContext) => service.listSegments(prisma, args),
   },
   Mutation: {

@@ -1,6 +1,7 @@
 import { toMoney, type Money } from '../../../../lib/money';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import { scalarResolvers } from '../../../../lib/scalars';
+import { parseId } from '../../../../lib/validation';
 import { conversions, returnOnInvestment, revenueByCurrency, weightedAmount } from '../figures';
 import type { Opportunity, Order, OrderItem, Product } from '../generated/prisma/client';
 import type { SalesContext } from '../server';
@@ -18,11 +19,11 @@ async function attributedOrders(campaign: CampaignRef, { loaders }: SalesContext
 export const resolvers = {
   ...scalarResolvers,
   Query: {
-    product: (_: unknown, args: Ref, { loaders }: SalesContext) => loaders.product.load(service.parseId(args.id)),
+    product: (_: unknown, args: Ref, { loaders }: SalesContext) => loaders.product.load(parseId(args.id)),
     products: (_: unknown, args: Parameters<typeof service.listProducts>[1], { prisma }: SalesContext) => service.listProducts(prisma, args),
-    order: (_: unknown, args: Ref, { loaders }: SalesContext) => loaders.order.load(service.parseId(args.id)),
+    order: (_: unknown, args: Ref, { loaders }: SalesContext) => loaders.order.load(parseId(args.id)),
     orders: (_: unknown, args: Parameters<typeof service.listOrders>[1], { prisma }: SalesContext) => service.listOrders(prisma, args),
-    opportunity: (_: unknown, args: Ref, { loaders }: SalesContext) => loaders.opportunity.load(service.parseId(args.id)),
+    opportunity: (_: unknown, args: Ref, { loaders }: SalesContext) => loaders.opportunity.load(parseId(args.id)),
     opportunities: (_: unknown, args: Parameters<typeof service.listOpportunities>[1], { prisma }: SalesContext) =>
       service.listOpportunities(prisma, args),
   },
