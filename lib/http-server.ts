@@ -57,7 +57,7 @@ const UNREACHABLE_DATABASE = /^(P1001|P1002|P1017|P2024|ECONNREFUSED|ECONNRESET|
 function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   const cause = (error as { cause?: { code?: unknown; originalCode?: unknown } })?.cause;
-  return [code, cause?.code, cause?.originalCode].some((value) => typeof value === 'string' && UNREACHABLE_DATABASE.test(value)) || /Can't reach database server|Connection terminated|ECONNREFUSED/.test(String((error as Error)?.message));
+  return [code, cause?.code, cause?.originalCode].some((value) => typeof value === 'string' && UNREACHABLE_DATABASE.test(value)) || /Can't reach database server|Connection terminated|ECONNREFUSED|timeout exceeded when trying to connect/.test(String((error as Error)?.message));
 }
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown, service: string): GraphQLFormattedError {
