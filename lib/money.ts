@@ -4,8 +4,16 @@ import { badUserInput } from './errors';
 // strings, so no value ever passes through a floating-point number.
 export type Money = { amount: string; currency: string; minorUnits: string };
 
+// Building an Intl.NumberFormat is costly and every amount needs its currency's digits.
+const digitsByCurrency = new Map<string, number>();
+
 export function minorDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  let digits = digitsByCurrency.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digitsByCurrency.set(currency, digits);
+  }
+  return digits;
 }
 
 export function toMoney(minor: bigint, currency: string): Money {
