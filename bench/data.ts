@@ -1,6 +1,7 @@
 import type { SingleBar } from 'cli-progress';
 import pg from 'pg';
 import type { SubgraphName } from '../lib/config';
+import { DEMO_SEGMENTS } from '../lib/seed';
 
 // Bump when the generated data changes shape, so that databases loaded by an older benchmark
 // are loaded again instead of reused.
@@ -43,14 +44,7 @@ const IS_MEMBER = `(i + c) % 5 = 0`;
 const MEMBER_STAGE = `((i / 5 + c) % 5)`;
 const MEMBER = `i * ${CAMPAIGNS} + c`;
 
-const SEGMENTS = [
-  { name: 'VIP customers', rules: { tagsAny: ['vip'] } },
-  { name: 'Active organisations', rules: { kinds: ['ORGANIZATION'], statuses: ['ACTIVE'] } },
-  { name: 'Open leads', rules: { statuses: ['LEAD', 'PROSPECT'] } },
-  { name: 'Churned', rules: { statuses: ['CHURNED'] } },
-  { name: 'Enterprise renewals', rules: { tagsAll: ['enterprise', 'renewal'] } },
-  { name: 'Acme and Globex', rules: { companies: ['Acme', 'Globex'] } },
-];
+const SEGMENTS = DEMO_SEGMENTS;
 
 type Step = { label: string; sql: string; values: unknown[] };
 

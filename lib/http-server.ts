@@ -138,3 +138,21 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
     },
   };
 }
+
+// A service started on its own (a container): drain on SIGTERM/SIGINT, exit 1 if it cannot start.
+export function runStandalone(name: string, start: () => Promise<RunningServer>): void {
+  start().then(
+    (server) => {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          logger.info({ service: name, signal }, 'draining');
+          server.stop().then(() => process.exit(0));
+        });
+      }
+    },
+    (error) => {
+      logger.fatal({ err: error, service: name }, 'failed to start');
+      process.exit(1);
+    },
+  );
+}

@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { createServerDatabase, databaseMode } from '../test/databases';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { applyMigrations, diffMigrationsToSchema, diffSchemaToSql } from './migrations';
 
-const adminUrl = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const schemaPath = 'schema.prisma';
 const widgetSchema = `datasource db {
   provider = "postgresql"
@@ -18,12 +17,6 @@ model Widget {
 }
 `;
 
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
 async function query<T extends pg.QueryResultRow>(connectionString: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString });
   await client.connect();
@@ -34,36 +27,14 @@ async function query<T extends pg.QueryResultRow>(connectionString: string, sql:
   }
 }
 
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 1_500 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-// Same switch as the platform tests: TEST_DATABASE=postgres insists on the real server (CI),
-// =embedded forces PGlite, and by default PGlite stands in only when PostgreSQL does not answer.
+// The platform tests' switch: PostgreSQL when it answers (or TEST_DATABASE=postgres), PGlite otherwise.
 async function freshDatabase(): Promise<{ connectionString: string; drop(): Promise<void> }> {
-  const wanted = process.env.TEST_DATABASE;
-  const reachable = wanted !== 'embedded' && (await postgresReachable());
-  if (wanted === 'postgres' && !reachable) throw new Error(`TEST_DATABASE=postgres but ${adminUrl} does not answer`);
-  if (!reachable) {
+  if ((await databaseMode()) === 'embedded') {
     const embedded = await startEmbeddedPostgres({});
     return { connectionString: embedded.connectionString, drop: () => embedded.stop() };
   }
-  const database = `crm_mig_test_${randomBytes(6).toString('hex')}`;
-  await query(adminUrl, `CREATE DATABASE ${database}`);
-  return {
-    connectionString: withDatabase(adminUrl, database),
-    drop: async () => {
-      await query(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    },
-  };
+  const database = await createServerDatabase('crm_mig_test');
+  return { connectionString: database.url, drop: database.drop };
 }
 
 describe('migrations', () => {

@@ -8,7 +8,7 @@ import {
   type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
-import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
+import type { DiffTarget, MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
 import pg from 'pg';
 
 type SchemaEngineBindings = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
@@ -160,21 +160,21 @@ function offlinePostgres(): SqlMigrationAwareDriverAdapterFactory {
   return { provider: 'postgres', adapterName: 'offline-postgres', connect: async () => adapter, connectToShadowDb: refuse };
 }
 
-export async function diffSchemaToSql(options: { fromDatamodel: string | null; toDatamodel: string; path: string }): Promise<string> {
-  const to = { path: options.path, content: options.toDatamodel };
-  const engine = await startEngine(to, offlinePostgres());
+// The SQL script that takes `from` to the datamodel `to`, on an engine started for `to`.
+async function diffToScript(from: DiffTarget, to: { path: string; content: string }, factory: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
+  const engine = await startEngine(to, factory);
   try {
-    const { stdout } = await engine.diff({
-      from: options.fromDatamodel === null ? { tag: 'empty' } : { tag: 'schemaDatamodel', files: [{ path: options.path, content: options.fromDatamodel }] },
-      to: { tag: 'schemaDatamodel', files: [to] },
-      script: true,
-      exitCode: null,
-      filters: noFilters,
-    });
+    const { stdout } = await engine.diff({ from, to: { tag: 'schemaDatamodel', files: [to] }, script: true, exitCode: null, filters: noFilters });
     return stdout ?? '';
   } finally {
     engine.free();
   }
+}
+
+export async function diffSchemaToSql(options: { fromDatamodel: string | null; toDatamodel: string; path: string }): Promise<string> {
+  const from: DiffTarget =
+    options.fromDatamodel === null ? { tag: 'empty' } : { tag: 'schemaDatamodel', files: [{ path: options.path, content: options.fromDatamodel }] };
+  return diffToScript(from, { path: options.path, content: options.toDatamodel }, offlinePostgres());
 }
 
 const CATALOG_CHAR_OID = 18;
@@ -243,21 +243,8 @@ export async function diffMigrationsToSchema(options: {
   const migrationsList = await readMigrationsList(options.migrationsDir);
   const pool = new pg.Pool({ connectionString: options.connectionString, Client: CatalogCharClient });
   const shadowPool = new pg.Pool({ connectionString: options.shadowConnectionString, Client: CatalogCharClient });
-  const to = { path: options.datamodelPath, content: options.datamodel };
   try {
-    const engine = await startEngine(to, new ShadowedPrismaPg(pool, shadowPool));
-    try {
-      const { stdout } = await engine.diff({
-        from: { tag: 'migrations', ...migrationsList },
-        to: { tag: 'schemaDatamodel', files: [to] },
-        script: true,
-        exitCode: null,
-        filters: noFilters,
-      });
-      return stdout ?? '';
-    } finally {
-      engine.free();
-    }
+    return await diffToScript({ tag: 'migrations', ...migrationsList }, { path: options.datamodelPath, content: options.datamodel }, new ShadowedPrismaPg(pool, shadowPool));
   } finally {
     await Promise.all([pool.end(), shadowPool.end()]);
   }

@@ -16,7 +16,7 @@ const root = path.join(__dirname, '..');
 export type PlatformOptions = {
   // One URL per subgraph; a subgraph without one gets an embedded PostgreSQL.
   databaseUrls?: Partial<Record<SubgraphName, string>>;
-  // Where embedded databases keep their data; null keeps them in memory.
+  // Where embedded databases keep their data (default DATA_DIR, or .data); null keeps them in memory.
   dataDir?: string | null;
   // 0 picks a free port.
   ports?: Partial<Record<SubgraphName | 'gateway', number>>;
@@ -44,10 +44,16 @@ export async function migrateDatabase(name: SubgraphName, connectionString: stri
   });
 }
 
+// A subgraph's embedded database, kept in <dataDir>/<subgraph> (DATA_DIR, or .data, by default)
+// or in memory when dataDir is null.
+export function startSubgraphEmbeddedDatabase(name: SubgraphName, dataDir?: string | null): Promise<EmbeddedPostgres> {
+  return startEmbeddedPostgres({ dataDir: dataDir === null ? undefined : path.join(dataDir ?? process.env.DATA_DIR ?? path.join(root, '.data'), name) });
+}
+
 async function provideDatabase(name: SubgraphName, options: PlatformOptions, embedded: EmbeddedPostgres[]): Promise<string> {
   const configured = options.databaseUrls?.[name];
   if (configured) return configured;
-  const database = await startEmbeddedPostgres({ dataDir: options.dataDir === null ? undefined : path.join(options.dataDir ?? path.join(root, '.data'), name) });
+  const database = await startSubgraphEmbeddedDatabase(name, options.dataDir);
   embedded.push(database);
   return database.connectionString;
 }

@@ -20,6 +20,18 @@ const STAGES = ['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION', 'CLOS
 const CHANNELS = ['EMAIL', 'SMS', 'SOCIAL', 'SEARCH', 'DISPLAY', 'EVENT'] as const;
 const DAY = 86_400_000;
 
+// Shared with the benchmark's bulk loader, so both show the same segments.
+export const DEMO_SEGMENTS = [
+  { name: 'VIP customers', rules: { tagsAny: ['vip'] } },
+  { name: 'Active organisations', rules: { kinds: ['ORGANIZATION'], statuses: ['ACTIVE'] } },
+  { name: 'Open leads', rules: { statuses: ['LEAD', 'PROSPECT'] } },
+  { name: 'Churned', rules: { statuses: ['CHURNED'] } },
+  { name: 'Enterprise renewals', rules: { tagsAll: ['enterprise', 'renewal'] } },
+  { name: 'Acme and Globex', rules: { companies: ['Acme', 'Globex'] } },
+];
+
+const RESPONSE_OF_STATUS: Partial<Record<string, 'OPENED' | 'CLICKED' | 'REPLIED'>> = { OPENED: 'OPENED', CLICKED: 'CLICKED', RESPONDED: 'REPLIED' };
+
 // A fixed-seed generator so every installation shows the same demo.
 function random(seed: number) {
   let state = seed >>> 0;
@@ -133,14 +145,7 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
       (data) => salesDb.opportunity.createMany({ data }),
     );
 
-    const segments = [
-      { name: 'VIP customers', rules: { tagsAny: ['vip'] } },
-      { name: 'Active organisations', rules: { kinds: ['ORGANIZATION'], statuses: ['ACTIVE'] } },
-      { name: 'Open leads', rules: { statuses: ['LEAD', 'PROSPECT'] } },
-      { name: 'Churned', rules: { statuses: ['CHURNED'] } },
-      { name: 'Enterprise renewals', rules: { tagsAll: ['enterprise', 'renewal'] } },
-      { name: 'Acme and Globex', rules: { companies: ['Acme', 'Globex'] } },
-    ].map((segment) => ({ id: randomUUID(), description: `Demo segment: ${segment.name}`, ...segment }));
+    const segments = DEMO_SEGMENTS.map((segment) => ({ id: randomUUID(), description: `Demo segment: ${segment.name}`, ...segment }));
     await marketingDb.segment.createMany({ data: segments });
     const campaigns = Array.from({ length: 8 }, (_, index) => ({
       id: randomUUID(),
@@ -163,7 +168,7 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
     await inChunks(
       members
         .flatMap((member) => {
-          const type = ({ OPENED: 'OPENED', CLICKED: 'CLICKED', RESPONDED: 'REPLIED' } as const)[member.status as 'OPENED'];
+          const type = RESPONSE_OF_STATUS[member.status];
           return type ? [{ campaignId: member.campaignId, customerId: member.customerId, type }] : [];
         }),
       (data) => marketingDb.campaignResponse.createMany({ data }),

@@ -7,7 +7,6 @@ import { connectDatabase, databaseStatus, type DatabaseClient } from './db';
 import { startGraphQLServer, type RunningServer } from './http-server';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { SubgraphName, SubgraphOptions } from './config';
-import { logger } from './logger';
 import { createMetrics } from './metrics';
 
 type SubgraphDefinition<C extends DatabaseClient, L> = {
@@ -46,21 +45,4 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
     metrics,
     onStop: () => database.close(),
   });
-}
-
-export function runStandalone(name: string, start: () => Promise<RunningServer>): void {
-  start().then(
-    (server) => {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
-          logger.info({ service: name, signal }, 'draining');
-          server.stop().then(() => process.exit(0));
-        });
-      }
-    },
-    (error) => {
-      logger.fatal({ err: error, service: name }, 'failed to start');
-      process.exit(1);
-    },
-  );
 }

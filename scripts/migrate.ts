@@ -1,7 +1,5 @@
-import path from 'node:path';
 import { SUBGRAPH_NAMES, databaseUrl, type SubgraphName } from '../lib/config';
-import { startEmbeddedPostgres } from '../lib/embedded-postgres';
-import { migrateDatabase } from '../lib/platform';
+import { migrateDatabase, startSubgraphEmbeddedDatabase } from '../lib/platform';
 
 // `npm run migrate [-- <subgraph>]`: applies pending migrations to each subgraph's database,
 // <SUBGRAPH>_DATABASE_URL when set, otherwise its embedded database under DATA_DIR (.data).
@@ -14,7 +12,7 @@ async function main() {
   }
   for (const name of wanted.length ? (wanted as SubgraphName[]) : SUBGRAPH_NAMES) {
     const url = databaseUrl(name);
-    const embedded = url ? null : await startEmbeddedPostgres({ dataDir: path.join(process.env.DATA_DIR ?? path.join(__dirname, '..', '.data'), name) });
+    const embedded = url ? null : await startSubgraphEmbeddedDatabase(name);
     try {
       const applied = await migrateDatabase(name, url ?? embedded!.connectionString);
       console.log(`${name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}${url ? '' : ' (embedded)'}`);

@@ -1,6 +1,6 @@
-import path from 'node:path';
 import { SUBGRAPH_NAMES, databaseUrl, type SubgraphName } from '../lib/config';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded-postgres';
+import type { EmbeddedPostgres } from '../lib/embedded-postgres';
+import { startSubgraphEmbeddedDatabase } from '../lib/platform';
 import { isSeeded, seedDemoData } from '../lib/seed';
 
 // `npm run seed`: demo data into the databases `npm start` would use, if they are empty.
@@ -14,7 +14,7 @@ async function main() {
         urls[name] = url;
         continue;
       }
-      const database = await startEmbeddedPostgres({ dataDir: path.join(process.env.DATA_DIR ?? path.join(__dirname, '..', '.data'), name) });
+      const database = await startSubgraphEmbeddedDatabase(name);
       embedded.push(database);
       urls[name] = database.connectionString;
     }

@@ -15,7 +15,6 @@ async function main() {
   }
   const platform = await startPlatform({
     databaseUrls,
-    dataDir: process.env.DATA_DIR,
     ports: { gateway: servicePort('gateway'), customer: servicePort('customer'), sales: servicePort('sales'), marketing: servicePort('marketing') },
   });
   if (process.env.SEED !== 'false' && !(await isSeeded(platform.databaseUrls.customer))) {

@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
+import type { SubgraphName } from '../lib/config';
 import { startPlatform, type Platform } from '../lib/platform';
-
-const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { provisionDatabases } from './databases';
 
 export type GraphQLResponse<T = Record<string, any>> = {
   status: number;
@@ -15,71 +13,6 @@ export type TestPlatform = Platform & {
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, url?: string): Promise<GraphQLResponse<T>>;
   sql<T = Record<string, unknown>>(name: SubgraphName, query: string, values?: unknown[]): Promise<T[]>;
 };
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 1_500 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-// TEST_DATABASE=postgres insists on the real server (CI), =embedded forces PGlite; by default
-// the tests use PostgreSQL when it answers and the embedded database otherwise.
-async function databaseMode(): Promise<'postgres' | 'embedded'> {
-  const wanted = process.env.TEST_DATABASE;
-  if (wanted === 'embedded') return 'embedded';
-  const reachable = await postgresReachable();
-  if (wanted === 'postgres' && !reachable) throw new Error(`TEST_DATABASE=postgres but ${ADMIN_URL} does not answer`);
-  return reachable ? 'postgres' : 'embedded';
-}
-
-async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-export type TestDatabases = { mode: 'postgres' | 'embedded'; urls: Partial<Record<SubgraphName, string>>; drop(): Promise<void> };
-
-// A database of its own for each subgraph: created on the PostgreSQL server and dropped
-// afterwards, or left to startPlatform to make in memory when there is no server.
-export async function provisionDatabases(): Promise<TestDatabases> {
-  const mode = await databaseMode();
-  const databases: string[] = [];
-  const urls: Partial<Record<SubgraphName, string>> = {};
-  if (mode === 'postgres') {
-    const prefix = `crm_test_${process.pid}_${randomBytes(3).toString('hex')}`;
-    await admin(async (client) => {
-      for (const name of SUBGRAPH_NAMES) {
-        const database = `${prefix}_${name}`;
-        await client.query(`CREATE DATABASE "${database}"`);
-        databases.push(database);
-        const url = new URL(ADMIN_URL);
-        url.pathname = `/${database}`;
-        urls[name] = url.toString();
-      }
-    });
-  }
-  return {
-    mode,
-    urls,
-    async drop() {
-      if (!databases.length) return;
-      await admin(async (client) => {
-        for (const database of databases) await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-      });
-    },
-  };
-}
 
 // Starts the whole platform in this process on free ports.
 export async function startTestPlatform(): Promise<TestPlatform> {

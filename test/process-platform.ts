@@ -6,7 +6,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded-po
 import { migrateDatabase } from '../lib/platform';
 import { startGateway, type GatewayOptions } from '../gateway/src/server';
 import type { RunningServer } from '../lib/http-server';
-import { provisionDatabases } from './harness';
+import { provisionDatabases } from './databases';
 
 const root = path.join(__dirname, '..');
 

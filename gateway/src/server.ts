@@ -3,9 +3,8 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { SUBGRAPH_NAMES, servicePort, subgraphUrl, type SubgraphName } from '../../lib/config';
-import { isProduction, startGraphQLServer, type RunningServer } from '../../lib/http-server';
+import { isProduction, runStandalone, startGraphQLServer, type RunningServer } from '../../lib/http-server';
 import { createMetrics } from '../../lib/metrics';
-import { runStandalone } from '../../lib/subgraph';
 import { SUPERGRAPH_FILE } from './compose';
 import { ResilientDataSource, resilienceFromEnv, type ResilienceOptions } from './resilient-data-source';
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { peer, standaloneOptions, type SubgraphOptions } from '../../../lib/config';
-import { runStandalone, startSubgraph, type SubgraphContext } from '../../../lib/subgraph';
+import { runStandalone } from '../../../lib/http-server';
+import { startSubgraph, type SubgraphContext } from '../../../lib/subgraph';
 import { PrismaClient } from './generated/prisma/client';
 import { createLoaders, type Loaders } from './loaders';
 import { resolvers } from './resolvers';
