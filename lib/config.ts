@@ -1,5 +1,7 @@
 import type { PeerService } from './entity-client';
 
+export const isProduction = () => process.env.NODE_ENV === 'production';
+
 export const SUBGRAPH_NAMES = ['customer', 'sales', 'marketing'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
@@ -19,8 +21,8 @@ export function databaseUrl(name: SubgraphName): string | undefined {
   return process.env[`${envName(name)}_DATABASE_URL`];
 }
 
-export function peer(name: SubgraphName, url = subgraphUrl(name)): PeerService {
-  return { name, url };
+export function peer(caller: SubgraphName, name: SubgraphName, url = subgraphUrl(name)): PeerService {
+  return { caller, name, url };
 }
 
 export type SubgraphOptions<P> = { databaseUrl: string; port: number; host?: string; peers: P };

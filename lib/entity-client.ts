@@ -1,6 +1,10 @@
+import { IDENTITY_HEADER, InternalIdentitySigner, secretFromEnv } from './auth';
 import { SubgraphUnavailableError } from './errors';
 
-export type PeerService = { name: string; url: string };
+// Another subgraph this one asks, and who is asking (named in the signed identity it sends).
+export type PeerService = { name: string; url: string; caller: string };
+
+let signer: InternalIdentitySigner | undefined;
 
 const TIMEOUT_MS = Number(process.env.PEER_TIMEOUT_MS ?? 5_000);
 
@@ -12,7 +16,7 @@ export async function fetchEntities<T>(peer: PeerService, typename: string, ids:
   try {
     response = await fetch(peer.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: await (signer ??= new InternalIdentitySigner(secretFromEnv('INTERNAL_JWT_SECRET'))).sign({ kind: 'service', service: peer.caller }) },
       body: JSON.stringify({ query, variables: { representations: ids.map((id) => ({ __typename: typename, id })) } }),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });

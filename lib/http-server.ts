@@ -6,7 +6,9 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
+import { AuthenticationError, type Identity } from './auth';
+import { isProduction } from './config';
 import { logger } from './logger';
 import { registerProcessMetrics, type Metrics } from './metrics';
 
@@ -22,7 +24,10 @@ type ServerOptions<Ctx extends BaseContext> = {
   schema?: GraphQLSchema;
   gateway?: GatewayInterface;
   plugins?: ApolloServerPlugin<Ctx>[];
-  context: (req: express.Request) => Promise<Ctx>;
+  validationRules?: ValidationRule[];
+  // Who is calling; throws AuthenticationError for credentials that do not check out.
+  authenticate: (req: express.Request) => Promise<Identity>;
+  context: (req: express.Request, identity: Identity) => Promise<Ctx>;
   readiness: () => Promise<Readiness>;
   metrics: Metrics;
   onStop?: () => Promise<void>;
@@ -41,14 +46,13 @@ const CLIENT_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
+  'QUERY_TOO_COMPLEX',
   'OPERATION_RESOLUTION_FAILURE',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
 const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
-
-export const isProduction = () => process.env.NODE_ENV === 'production';
 
 // Prisma's codes for a database it cannot reach, or that dropped the connection, and the
 // socket errors node-postgres passes through.
@@ -86,6 +90,7 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
     includeStacktraceInErrorResponses: !isProduction(),
     introspection: !isProduction(),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...(options.plugins ?? [])],
+    validationRules: options.validationRules,
   } as ConstructorParameters<typeof ApolloServer<Ctx>>[0]);
   await apollo.start();
 
@@ -108,10 +113,24 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
     const { ready, dependencies } = await options.readiness();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name, dependencies });
   });
+  // Credentials are checked before the body is read, so a caller without them costs no parsing.
+  const authenticate: express.RequestHandler = (req, res, next) => {
+    options.authenticate(req).then(
+      (identity) => {
+        res.locals.identity = identity;
+        next();
+      },
+      (error) => {
+        if (!(error instanceof AuthenticationError)) return next(error);
+        res.status(401).json({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+      },
+    );
+  };
   app.use(
     '/graphql',
+    authenticate,
     express.json({ limit: process.env.MAX_BODY_BYTES ?? '1mb' }),
-    expressMiddleware(apollo, { context: ({ req }) => options.context(req) }),
+    expressMiddleware(apollo, { context: ({ req, res }) => options.context(req, res.locals.identity as Identity) }),
   );
   app.use(((err, _req, res, next) => {
     if (res.headersSent) return next(err);

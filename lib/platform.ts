@@ -79,17 +79,22 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const databaseUrls = Object.fromEntries(SUBGRAPH_NAMES.map((name, index) => [name, urls[index]])) as Record<SubgraphName, string>;
 
     // Subgraphs call each other for cross-service checks; their URLs are known once they listen.
-    const peers = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, { name, url: '' }])) as Record<SubgraphName, PeerService>;
+    const peers: PeerService[] = [];
+    const peer = (caller: SubgraphName, name: SubgraphName) => {
+      const service = { caller, name, url: '' };
+      peers.push(service);
+      return service;
+    };
     const port = (name: SubgraphName | 'gateway') => options.ports?.[name] ?? DEFAULT_PORTS[name];
     const common = (name: SubgraphName) => ({ databaseUrl: databaseUrls[name], port: port(name), host: options.host });
-    const customer = await startCustomerSubgraph({ ...common('customer'), peers: { sales: peers.sales, marketing: peers.marketing } });
+    const customer = await startCustomerSubgraph({ ...common('customer'), peers: { sales: peer('customer', 'sales'), marketing: peer('customer', 'marketing') } });
     servers.push(customer);
-    const sales = await startSalesSubgraph({ ...common('sales'), peers: { customer: peers.customer } });
+    const sales = await startSalesSubgraph({ ...common('sales'), peers: { customer: peer('sales', 'customer') } });
     servers.push(sales);
-    const marketing = await startMarketingSubgraph({ ...common('marketing'), peers: { customer: peers.customer, sales: peers.sales } });
+    const marketing = await startMarketingSubgraph({ ...common('marketing'), peers: { customer: peer('marketing', 'customer'), sales: peer('marketing', 'sales') } });
     servers.push(marketing);
     const subgraphs = { customer, sales, marketing };
-    for (const name of SUBGRAPH_NAMES) peers[name].url = subgraphs[name].url;
+    for (const service of peers) service.url = subgraphs[service.name as SubgraphName].url;
 
     const gateway = await startGateway({
       port: port('gateway'),

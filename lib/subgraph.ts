@@ -3,6 +3,8 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
+import { IDENTITY_HEADER, secretFromEnv, verifyInternalIdentity, type Identity } from './auth';
+import { enforceAuthorization } from './authorization';
 import { connectDatabase, databaseStatus, type DatabaseClient } from './db';
 import { startGraphQLServer, type RunningServer } from './http-server';
 import type { PrismaPg } from '@prisma/adapter-pg';
@@ -17,9 +19,10 @@ type SubgraphDefinition<C extends DatabaseClient, L> = {
   createLoaders: (prisma: C) => L;
 };
 
-export type SubgraphContext<C, P, L> = { prisma: C; loaders: L; peers: P };
+export type SubgraphContext<C, P, L> = { prisma: C; loaders: L; peers: P; identity: Identity };
 
-// Every subgraph starts the same way: its schema from its .graphql file, its own database,
+// Every subgraph starts the same way: its schema from its .graphql file with the access rules
+// it declares enforced, its own database, only requests signed by the gateway (or a peer),
 // and a fresh set of DataLoaders for every request.
 export async function startSubgraph<C extends DatabaseClient, P, L>(
   definition: SubgraphDefinition<C, L>,
@@ -27,6 +30,8 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
 ): Promise<RunningServer> {
   const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
   const schema = buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  enforceAuthorization(schema);
+  const internalSecret = new TextEncoder().encode(secretFromEnv('INTERNAL_JWT_SECRET'));
   const metrics = createMetrics(definition.name);
   const database = connectDatabase(definition.Client, options.databaseUrl, () => metrics.sqlStatements.inc());
   const prisma = database.prisma;
@@ -37,7 +42,8 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
     schema,
     // Traces are for Apollo's hosted Studio, which this platform does not report to.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
-    context: async () => ({ prisma, loaders: definition.createLoaders(prisma), peers: options.peers }),
+    authenticate: (req) => verifyInternalIdentity(req.get(IDENTITY_HEADER), internalSecret),
+    context: async (_req, identity) => ({ prisma, loaders: definition.createLoaders(prisma), peers: options.peers, identity }),
     readiness: async () => {
       const database = await databaseStatus(prisma);
       return { ready: database === 'up', dependencies: { database } };

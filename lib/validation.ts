@@ -1,8 +1,24 @@
 import { z } from 'zod';
 import { badUserInput } from './errors';
 
+// PostgreSQL cannot store NUL in text, and a lone UTF-16 surrogate is not a character at all.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function findUnstorableText(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : null;
+  if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      const found = findUnstorableText(child, `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 // Validation happens once, at the edge, before any query runs: a rejected input writes nothing.
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, root: string): z.infer<T> {
+  const unstorable = findUnstorableText(value, root);
+  if (unstorable) throw badUserInput(`${unstorable}: must be valid Unicode text without NUL characters`, unstorable);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
@@ -12,9 +28,22 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, root:
 
 export const id = z.uuid({ message: 'must be a valid ID' });
 export const nonEmptyText = (max: number) =>
-  z.string().trim().min(1, { message: 'must not be empty' }).max(max, { message: `must be at most ${max} characters` });
+  z
+    .string()
+    .trim()
+    .min(1, { message: 'must not be empty' })
+    .max(max, { message: `must be at most ${max} characters` })
+    // Zero-width and formatting characters alone would make a name nobody can see.
+    .regex(/[\p{L}\p{N}\p{P}\p{S}]/u, { message: 'must contain a visible character' });
 export const optionalText = (max: number) =>
   z.string().trim().max(max, { message: `must be at most ${max} characters` }).nullish();
+// A search matches the text as typed: LIKE's wildcards and escape character are escaped.
+export const searchText = z
+  .string()
+  .trim()
+  .max(200, { message: 'must be at most 200 characters' })
+  .transform((value) => value.replace(/[\\%_]/g, '\\$&'))
+  .nullish();
 export const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, { message: 'must be a three-letter ISO 4217 code such as USD' })

@@ -82,10 +82,10 @@ describe('SQL statements per request do not grow with the page size', () => {
       const run = (count: number) =>
         statementsFor(async () => {
           const representations = rows.slice(0, count).map((row) => ({ __typename: 'Customer', ...representation(row) }));
-          const response = await platform.gql(
+          const response = await platform.subgraphGql(
+            name,
             `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Customer { id ${fields} } } }`,
             { representations },
-            platform.subgraphs[name].url,
           );
           expectNoErrors(response);
           expect(response.body.data!._entities).toHaveLength(count);

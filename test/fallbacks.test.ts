@@ -2,7 +2,7 @@ import net from 'node:net';
 import { startGateway } from '../gateway/src/server';
 import type { ResilienceOptions } from '../gateway/src/resilient-data-source';
 import type { RunningServer } from '../lib/http-server';
-import { expectNoErrors, postGraphQL } from './harness';
+import { expectNoErrors, internalHeaders, postGraphQL, userHeaders } from './harness';
 import { freePort, startProcessPlatform, startTcpProxy, waitFor, type ProcessPlatform } from './process-platform';
 
 // Short reset and volume keep the test quick; the time limit leaves room for a loaded CI machine.
@@ -19,7 +19,7 @@ const ACROSS_ALL = `{
 let platform: ProcessPlatform;
 let customerDatabase: Awaited<ReturnType<typeof startTcpProxy>>;
 
-const gql = (query: string, variables?: Record<string, unknown>) => postGraphQL(platform.gatewayUrl, query, variables);
+const gql = async (query: string, variables?: Record<string, unknown>) => postGraphQL(platform.gatewayUrl, query, variables, await userHeaders());
 const ready = async () => (await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json()) as { dependencies: Record<string, unknown> };
 
 beforeAll(async () => {
@@ -39,9 +39,9 @@ beforeAll(async () => {
   // Set-up writes go straight to the subgraphs: mutations are never retried, so a first,
   // slow write through the gateway's time limit would leave the test unsure what exists.
   for (const name of ['Ada', 'Grace']) {
-    expectNoErrors(await postGraphQL(platform.subgraphUrls.customer, 'mutation($name: String!) { createCustomer(input: { name: $name, tags: ["vip"] }) { id } }', { name }));
+    expectNoErrors(await postGraphQL(platform.subgraphUrls.customer, 'mutation($name: String!) { createCustomer(input: { name: $name, tags: ["vip"] }) { id } }', { name }, await internalHeaders()));
   }
-  expectNoErrors(await postGraphQL(platform.subgraphUrls.marketing, 'mutation { createSegment(input: { name: "VIP", rules: { tagsAny: ["vip"] } }) { id } }'));
+  expectNoErrors(await postGraphQL(platform.subgraphUrls.marketing, 'mutation { createSegment(input: { name: "VIP", rules: { tagsAny: ["vip"] } }) { id } }', undefined, await internalHeaders()));
 });
 afterAll(async () => {
   await platform?.stop();
@@ -91,7 +91,7 @@ describe('a failing subgraph costs clients only its own fields', () => {
         subgraphUrls: { ...platform.subgraphUrls, marketing: `http://127.0.0.1:${port}/graphql` },
         resilience: gatewayResilience,
       });
-      const response = await postGraphQL(gateway.url, ACROSS_ALL);
+      const response = await postGraphQL(gateway.url, ACROSS_ALL, undefined, await userHeaders());
       expect(response.status).toBe(200);
       expect(response.body.data!.customers.nodes[0]).toMatchObject({ name: 'Ada', orders: { totalCount: 0 }, segments: null, campaigns: null });
       expect(response.body.errors?.[0]).toMatchObject({ message: expect.stringContaining('no answer within 5000 ms'), extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'marketing' } });

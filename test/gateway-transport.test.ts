@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { expectNoErrors, startTestPlatform, type TestPlatform } from './harness';
+import { expectNoErrors, startTestPlatform, userHeaders, type TestPlatform } from './harness';
 
 let platform: TestPlatform;
 
@@ -29,7 +29,7 @@ describe('gateway transport', () => {
     const query = '{ products(first: 1) { totalCount } }';
     const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
     const post = async (body: object) => {
-      const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(await userHeaders()) }, body: JSON.stringify(body) });
       return (await response.json()) as { data?: unknown; errors?: { extensions: { code: string } }[] };
     };
     expect((await post({ extensions })).errors?.[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');

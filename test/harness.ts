@@ -1,4 +1,6 @@
 import { Client } from 'pg';
+import { DEMO_USERS, mintDevelopmentToken, type DemoUser } from '../gateway/src/authentication';
+import { IDENTITY_HEADER, InternalIdentitySigner, secretFromEnv, type Identity } from '../lib/auth';
 import type { SubgraphName } from '../lib/config';
 import { startPlatform, type Platform } from '../lib/platform';
 import { provisionDatabases } from './databases';
@@ -8,10 +10,24 @@ export type GraphQLResponse<T = Record<string, any>> = {
   body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[] };
 };
 
+// Who a test request runs as: a demo user (admin unless said otherwise) or nobody.
+export type Caller = DemoUser | 'anonymous';
+
 export type TestPlatform = Platform & {
   databaseMode: 'postgres' | 'embedded';
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, url?: string): Promise<GraphQLResponse<T>>;
+  // Through the gateway with the caller's token.
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Caller): Promise<GraphQLResponse<T>>;
+  // Straight to a subgraph, signed as the gateway would sign the caller.
+  subgraphGql<T = Record<string, any>>(name: SubgraphName, query: string, variables?: Record<string, unknown>, as?: Caller): Promise<GraphQLResponse<T>>;
   sql<T = Record<string, unknown>>(name: SubgraphName, query: string, values?: unknown[]): Promise<T[]>;
+  // Rows in every table of every subgraph: a rejected request must leave them all as they were.
+  rowCounts(): Promise<Record<string, number>>;
+};
+
+const TABLES: Record<SubgraphName, string[]> = {
+  customer: ['Customer', 'Contact', 'Interaction'],
+  sales: ['Product', 'Order', 'OrderItem', 'Opportunity'],
+  marketing: ['Segment', 'Campaign', 'CampaignMember', 'CampaignResponse', 'OrderAttribution'],
 };
 
 // Starts the whole platform in this process on free ports.
@@ -19,10 +35,11 @@ export async function startTestPlatform(): Promise<TestPlatform> {
   const databases = await provisionDatabases();
   const platform = await startPlatform({ databaseUrls: databases.urls, dataDir: null, ports: { gateway: 0, customer: 0, sales: 0, marketing: 0 } });
   const clients = new Map<SubgraphName, Client>();
-  return {
+  const testPlatform: TestPlatform = {
     ...platform,
     databaseMode: databases.mode,
-    gql: (query, variables, url = platform.gatewayUrl) => postGraphQL(url, query, variables),
+    gql: async (query, variables, as = 'admin') => postGraphQL(platform.gatewayUrl, query, variables, await userHeaders(as)),
+    subgraphGql: async (name, query, variables, as = 'admin') => postGraphQL(platform.subgraphs[name].url, query, variables, await internalHeaders(as)),
     async sql(name, query, values) {
       let client = clients.get(name);
       if (!client) {
@@ -32,17 +49,39 @@ export async function startTestPlatform(): Promise<TestPlatform> {
       }
       return (await client.query(query, values)).rows;
     },
+    async rowCounts() {
+      const counts: Record<string, number> = {};
+      for (const [name, tables] of Object.entries(TABLES) as [SubgraphName, string[]][]) {
+        const [row] = await testPlatform.sql<Record<string, string>>(name, `SELECT ${tables.map((table) => `(SELECT count(*) FROM "${table}")::int AS "${table}"`).join(', ')}`);
+        Object.assign(counts, row);
+      }
+      return counts;
+    },
     async stop() {
       for (const client of clients.values()) await client.end();
       await platform.stop();
       await databases.drop();
     },
   };
+  return testPlatform;
 }
 
-export async function postGraphQL<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+export async function postGraphQL<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
   return { status: response.status, body: (await response.json()) as GraphQLResponse<T>['body'] };
+}
+
+// The Authorization header a client of the gateway sends.
+export async function userHeaders(as: Caller = 'admin'): Promise<Record<string, string>> {
+  return as === 'anonymous' ? {} : { authorization: `Bearer ${await mintDevelopmentToken(as, '10m')}` };
+}
+
+const signer = new InternalIdentitySigner(secretFromEnv('INTERNAL_JWT_SECRET'));
+
+// The signed identity header the gateway sends a subgraph.
+export async function internalHeaders(as: Caller = 'admin'): Promise<Record<string, string>> {
+  const identity: Identity = as === 'anonymous' ? { kind: 'anonymous' } : { kind: 'user', userId: DEMO_USERS[as].sub, roles: [...DEMO_USERS[as].roles] };
+  return { [IDENTITY_HEADER]: await signer.sign(identity) };
 }
 
 export function expectNoErrors(response: GraphQLResponse): void {

@@ -8,26 +8,13 @@ async function run(query: string, variables: Record<string, unknown> = {}) {
   return response.body.data!;
 }
 
-// Every rejected write must leave every table of every subgraph exactly as it was.
-async function rowCounts(): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  const tables = { customer: ['Customer', 'Contact', 'Interaction'], sales: ['Product', 'Order', 'OrderItem', 'Opportunity'], marketing: ['Segment', 'Campaign', 'CampaignMember', 'CampaignResponse', 'OrderAttribution'] } as const;
-  for (const [name, list] of Object.entries(tables)) {
-    for (const table of list) {
-      const [row] = await platform.sql<{ count: string }>(name as keyof typeof tables, `SELECT count(*)::text AS count FROM "${table}"`);
-      counts[table] = Number(row.count);
-    }
-  }
-  return counts;
-}
-
 async function expectRejected(query: string, variables: Record<string, unknown>, code: string, field?: string): Promise<GraphQLResponse> {
-  const before = await rowCounts();
+  const before = await platform.rowCounts();
   const response = await platform.gql(query, variables);
   expect(response.status).toBeLessThan(500);
   expect(response.body.errors?.[0]?.extensions).toMatchObject({ code, ...(field ? { field } : {}) });
   if (field) expect(response.body.errors![0].message).toContain(field.split('.').pop());
-  expect(await rowCounts()).toEqual(before);
+  expect(await platform.rowCounts()).toEqual(before);
   return response;
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import { Kind, parse, print, visit, type ArgumentNode } from 'graphql';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../../lib/config';
 
 export const SUPERGRAPH_FILE = path.join(__dirname, '..', 'supergraph.graphql');
@@ -22,4 +22,23 @@ export function composeSupergraph(): { supergraphSdl: string } | { errors: strin
   );
   if (result.errors) return { errors: result.errors.map((error) => error.toString()) };
   return { supergraphSdl: result.supergraphSdl };
+}
+
+const SECURITY_DIRECTIVES = new Set(['authenticated', 'requiresScopes']);
+
+const linksSecurityFeature = (argument: ArgumentNode) =>
+  argument.name.value === 'for' && argument.value.kind === Kind.ENUM && argument.value.value === 'SECURITY';
+
+// The supergraph declares who may use what with Federation's @authenticated and
+// @requiresScopes (as Apollo Router would enforce them). Apollo Gateway cannot enforce them
+// and refuses to load them; the subgraphs that own the data enforce them, so the gateway
+// plans queries over the same supergraph without those declarations.
+export function withoutSecurityFeatures(supergraphSdl: string): string {
+  return print(
+    visit(parse(supergraphSdl), {
+      Directive: (node) => (SECURITY_DIRECTIVES.has(node.name.value) || (node.name.value === 'link' && node.arguments?.some(linksSecurityFeature)) ? null : undefined),
+      DirectiveDefinition: (node) => (SECURITY_DIRECTIVES.has(node.name.value) ? null : undefined),
+      ScalarTypeDefinition: (node) => (node.name.value.startsWith('requiresScopes__') ? null : undefined),
+    }),
+  );
 }

@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import retry from 'async-retry';
 import CircuitBreaker from 'opossum';
+import { IDENTITY_HEADER, type Identity, type InternalIdentitySigner } from '../../lib/auth';
 import { SubgraphUnavailableError } from '../../lib/errors';
 import { logger } from '../../lib/logger';
 
@@ -31,6 +32,15 @@ export function resilienceFromEnv(name: string): ResilienceOptions {
 
 type Process = () => Promise<GatewayGraphQLResponse>;
 
+// A subgraph that answers 400 with GraphQL errors is up and refused the request (a variable its
+// scalars reject): the client gets those errors, and the call is neither retried nor counted
+// against the subgraph's circuit.
+function rejectedRequest(error: unknown): GatewayGraphQLResponse | null {
+  const response = (error as { extensions?: { response?: { status?: number; body?: { errors?: unknown } } } }).extensions?.response;
+  if (response?.status !== 400 || !Array.isArray(response.body?.errors)) return null;
+  return { errors: response.body.errors };
+}
+
 // A subgraph call with a time limit, retries with exponential backoff and jitter for queries,
 // and a circuit breaker, so a failing subgraph costs clients only its own fields and, once the
 // breaker is open, costs no waiting at all.
@@ -41,6 +51,7 @@ export class ResilientDataSource extends RemoteGraphQLDataSource {
     readonly name: string,
     url: string,
     private readonly resilience: ResilienceOptions,
+    private readonly signer: InternalIdentitySigner,
   ) {
     super({ url, apq: true });
     // The breaker stops waiting after the timeout; this also closes the abandoned request.
@@ -62,8 +73,21 @@ export class ResilientDataSource extends RemoteGraphQLDataSource {
     return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'halfOpen' : 'closed';
   }
 
+  // Subgraphs trust only the identity the gateway signed, never headers a client sent.
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<{ identity?: Identity }>): Promise<void> {
+    request.http?.headers.set(IDENTITY_HEADER, await this.signer.sign(context.identity ?? { kind: 'anonymous' }));
+  }
+
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
-    const attempt = () => super.process(options);
+    const attempt = async () => {
+      try {
+        return await super.process(options);
+      } catch (error) {
+        const rejected = rejectedRequest(error);
+        if (rejected) return rejected;
+        throw error;
+      }
+    };
     const isMutation = /^\s*mutation\b/.test(options.request.query ?? '');
     const call: Process = isMutation
       ? attempt

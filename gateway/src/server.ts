@@ -2,10 +2,13 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { SUBGRAPH_NAMES, servicePort, subgraphUrl, type SubgraphName } from '../../lib/config';
-import { isProduction, runStandalone, startGraphQLServer, type RunningServer } from '../../lib/http-server';
+import { SUBGRAPH_NAMES, isProduction, servicePort, subgraphUrl, type SubgraphName } from '../../lib/config';
+import { runStandalone, startGraphQLServer, type RunningServer } from '../../lib/http-server';
+import { InternalIdentitySigner, secretFromEnv, type Identity } from '../../lib/auth';
 import { createMetrics } from '../../lib/metrics';
-import { SUPERGRAPH_FILE } from './compose';
+import { createUserAuthenticator, mintDevelopmentToken, userTokenSettingsFromEnv, type UserTokenSettings } from './authentication';
+import { SUPERGRAPH_FILE, withoutSecurityFeatures } from './compose';
+import { operationLimits } from './operation-limits';
 import { ResilientDataSource, resilienceFromEnv, type ResilienceOptions } from './resilient-data-source';
 
 export type GatewayOptions = {
@@ -14,7 +17,10 @@ export type GatewayOptions = {
   subgraphUrls: Record<SubgraphName, string>;
   supergraphSdl?: string;
   resilience?: Partial<Record<SubgraphName, ResilienceOptions>>;
+  userTokens?: UserTokenSettings;
 };
+
+export type GatewayContext = { identity: Identity };
 
 async function subgraphStatus(url: string): Promise<'up' | 'down'> {
   try {
@@ -28,29 +34,39 @@ async function subgraphStatus(url: string): Promise<'up' | 'down'> {
 // The gateway serves the supergraph composed ahead of time, so it starts and answers even
 // when a subgraph is down; only the URLs come from the environment.
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
+  const userTokens = options.userTokens ?? userTokenSettingsFromEnv();
+  const authenticateUser = createUserAuthenticator(userTokens);
+  const signer = new InternalIdentitySigner(secretFromEnv('INTERNAL_JWT_SECRET'));
+  const limits = operationLimits();
   const dataSources = new Map<string, ResilientDataSource>();
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8'),
+    supergraphSdl: withoutSecurityFeatures(options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8')),
     // The default fetcher keeps connections to each subgraph alive and pooled; APQ sends a
     // query's hash instead of its text once a subgraph has seen it.
     buildService: ({ name, url }) => {
-      const dataSource = new ResilientDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, options.resilience?.[name as SubgraphName] ?? resilienceFromEnv(name));
+      const dataSource = new ResilientDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, options.resilience?.[name as SubgraphName] ?? resilienceFromEnv(name), signer);
       dataSources.set(name, dataSource);
       return dataSource;
     },
   });
-  return startGraphQLServer({
+  return startGraphQLServer<GatewayContext>({
     name: 'gateway',
     port: options.port,
     host: options.host,
     gateway,
     plugins: [
+      ...limits.plugins,
       isProduction()
         ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ embed: { initialState: { pollForSchemaUpdates: false } } }),
+        : // Sandbox opens signed in as the demo admin, so `npm start` users can query at once.
+          ApolloServerPluginLandingPageLocalDefault({
+            embed: { initialState: { pollForSchemaUpdates: false, sharedHeaders: { Authorization: `Bearer ${await mintDevelopmentToken('admin', '12h', userTokens)}` } } },
+          }),
     ],
+    validationRules: limits.validationRules,
     metrics: createMetrics('gateway'),
-    context: async () => ({}),
+    authenticate: (req) => authenticateUser(req.get('authorization')),
+    context: async (_req, identity) => ({ identity }),
     onStop: async () => {
       for (const dataSource of dataSources.values()) dataSource.breaker.shutdown();
     },

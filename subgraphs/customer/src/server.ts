@@ -17,5 +17,5 @@ export function startCustomerSubgraph(options: SubgraphOptions<Peers>) {
 }
 
 if (require.main === module) {
-  runStandalone('customer', () => startCustomerSubgraph(standaloneOptions('customer', { sales: peer('sales'), marketing: peer('marketing') })));
+  runStandalone('customer', () => startCustomerSubgraph(standaloneOptions('customer', { sales: peer('customer', 'sales'), marketing: peer('customer', 'marketing') })));
 }

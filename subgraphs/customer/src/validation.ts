@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, nonEmptyText, optionalText } from '../../../lib/validation';
+import { id, nonEmptyText, optionalText, searchText } from '../../../lib/validation';
 
 const email = z.email({ message: 'must be a valid email address' }).max(254).transform((value) => value.toLowerCase()).nullish();
 const phone = z
@@ -39,7 +39,7 @@ export const updateCustomerInput = z.object({
 
 export const customerFilter = z
   .object({
-    search: z.string().trim().max(200, { message: 'must be at most 200 characters' }).nullish(),
+    search: searchText,
     status: z.array(lifecycleStatus).nullish(),
     kind: kind.nullish(),
     ownerId: z.string().max(100).nullish(),

@@ -17,5 +17,5 @@ export function startMarketingSubgraph(options: SubgraphOptions<Peers>) {
 }
 
 if (require.main === module) {
-  runStandalone('marketing', () => startMarketingSubgraph(standaloneOptions('marketing', { customer: peer('customer'), sales: peer('sales') })));
+  runStandalone('marketing', () => startMarketingSubgraph(standaloneOptions('marketing', { customer: peer('marketing', 'customer'), sales: peer('marketing', 'sales') })));
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, money, nonEmptyText, optionalText } from '../../../lib/validation';
+import { id, money, nonEmptyText, optionalText, searchText } from '../../../lib/validation';
 
 const campaignStatus = z.enum(['DRAFT', 'SCHEDULED', 'ACTIVE', 'PAUSED', 'COMPLETED']);
 const channel = z.enum(['EMAIL', 'SMS', 'SOCIAL', 'SEARCH', 'DISPLAY', 'EVENT']);
@@ -54,7 +54,7 @@ export const updateCampaignInput = z
 
 export const campaignFilter = z
   .object({
-    search: z.string().trim().max(200).nullish(),
+    search: searchText,
     status: z.array(campaignStatus).nullish(),
     channel: z.array(channel).nullish(),
     segmentId: id.nullish(),

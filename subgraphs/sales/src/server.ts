@@ -17,5 +17,5 @@ export function startSalesSubgraph(options: SubgraphOptions<Peers>) {
 }
 
 if (require.main === module) {
-  runStandalone('sales', () => startSalesSubgraph(standaloneOptions('sales', { customer: peer('customer') })));
+  runStandalone('sales', () => startSalesSubgraph(standaloneOptions('sales', { customer: peer('sales', 'customer') })));
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, money, nonEmptyText, optionalText } from '../../../lib/validation';
+import { id, money, nonEmptyText, optionalText, searchText } from '../../../lib/validation';
 
 export const orderStatus = z.enum(['DRAFT', 'PLACED', 'PAID', 'FULFILLED', 'CANCELLED']);
 export const opportunityStage = z.enum(['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION', 'CLOSED_WON', 'CLOSED_LOST']);
@@ -33,7 +33,7 @@ export const updateProductInput = z.object({
   active: z.boolean().optional(),
 });
 
-export const productFilter = z.object({ search: z.string().trim().max(200).nullish(), active: z.boolean().nullish() }).nullish();
+export const productFilter = z.object({ search: searchText, active: z.boolean().nullish() }).nullish();
 
 export const createOrderInput = z.object({
   customerId: id,

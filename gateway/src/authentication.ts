@@ -1,0 +1,66 @@
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { ANONYMOUS, AuthenticationError, InsecureConfigurationError, isRole, secretFromEnv, type Identity, type Role } from '../../lib/auth';
+import { isProduction } from '../../lib/config';
+
+// How users' tokens are checked: an HS256 secret, or the JWKS of an identity provider.
+export type UserTokenSettings = { issuer: string; audience: string; rolesClaim: string } & ({ secret: string } | { jwksUrl: string });
+
+export function userTokenSettingsFromEnv(): UserTokenSettings {
+  const common = { issuer: process.env.AUTH_ISSUER ?? 'crm-dev', audience: process.env.AUTH_AUDIENCE ?? 'crm-api', rolesClaim: process.env.AUTH_ROLES_CLAIM ?? 'roles' };
+  const jwksUrl = process.env.AUTH_JWKS_URL;
+  return jwksUrl ? { ...common, jwksUrl } : { ...common, secret: secretFromEnv('AUTH_JWT_SECRET') };
+}
+
+// Identity providers put roles in an array claim or a space-separated string; roles this
+// platform does not know are dropped.
+function rolesOf(payload: JWTPayload, claim: string): Role[] {
+  const value = payload[claim];
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/\s+/) : [];
+  return [...new Set(list.map((role) => String(role).toUpperCase()).filter(isRole))];
+}
+
+// Turns the Authorization header into an identity: none → anonymous (protected fields then
+// answer UNAUTHENTICATED); a token that is malformed, expired, or from the wrong issuer or
+// audience → AuthenticationError, which the gateway answers with 401.
+export function createUserAuthenticator(settings: UserTokenSettings): (authorization: string | undefined) => Promise<Identity> {
+  const key = 'jwksUrl' in settings ? createRemoteJWKSet(new URL(settings.jwksUrl)) : new TextEncoder().encode(settings.secret);
+  const algorithms = 'jwksUrl' in settings ? ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'] : ['HS256'];
+  return async (authorization) => {
+    if (!authorization) return ANONYMOUS;
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+    if (!token) throw new AuthenticationError('The Authorization header must be "Bearer <token>"');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key as Uint8Array, { issuer: settings.issuer, audience: settings.audience, algorithms, requiredClaims: ['sub', 'exp'], clockTolerance: 5 }));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw new AuthenticationError(code === 'ERR_JWT_EXPIRED' ? 'The token has expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `The token was rejected: ${(error as Error).message}` : 'The token is not valid');
+    }
+    return { kind: 'user', userId: payload.sub!, roles: rolesOf(payload, settings.rolesClaim) };
+  };
+}
+
+// The demo users of `npm start`; the sales user owns part of the demo customers (user-1).
+export const DEMO_USERS = {
+  admin: { sub: 'user-admin', name: 'Ada Admin', roles: ['ADMIN'] },
+  sales: { sub: 'user-1', name: 'Sam Sales', roles: ['SALES'] },
+  marketing: { sub: 'user-marketing', name: 'Mia Marketing', roles: ['MARKETING'] },
+  viewer: { sub: 'user-viewer', name: 'Vic Viewer', roles: ['VIEWER'] },
+} as const satisfies Record<string, { sub: string; name: string; roles: Role[] }>;
+
+export type DemoUser = keyof typeof DEMO_USERS;
+
+// Development only: production tokens come from an identity provider, never from the platform.
+export async function mintDevelopmentToken(user: DemoUser, expiresIn = '12h', settings = userTokenSettingsFromEnv()): Promise<string> {
+  if (isProduction()) throw new InsecureConfigurationError('Development tokens cannot be minted in production (NODE_ENV=production)');
+  if (!('secret' in settings)) throw new InsecureConfigurationError('AUTH_JWKS_URL is set: tokens come from that identity provider');
+  const { sub, name, roles } = DEMO_USERS[user];
+  return new SignJWT({ name, [settings.rolesClaim]: roles })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(settings.secret));
+}
