@@ -5,7 +5,6 @@ import {
   Kind,
   type ConstDirectiveNode,
   type GraphQLFieldResolver,
-  type GraphQLObjectType,
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
@@ -67,7 +66,9 @@ function guard(resolve: Guarded, requirement: Requirement, field: string): Guard
   };
 }
 
-type EntityType = GraphQLObjectType & { resolveReference?: (reference: object, context: { identity: Identity }, info: GraphQLResolveInfo) => unknown };
+type ResolveReference = (reference: object, context: { identity: Identity }, info: GraphQLResolveInfo) => unknown;
+// Where @apollo/subgraph keeps an entity's __resolveReference.
+type EntityExtensions = { apollo?: { subgraph?: { resolveReference?: ResolveReference } } };
 
 // Enforces the schema's declarations in the subgraph that owns the data. A requirement on a
 // root type applies to each of its fields; one on any other type guards every way into it
@@ -89,11 +90,11 @@ export function enforceAuthorization(schema: GraphQLSchema): void {
       const requirement = [requirementOf(field.astNode?.directives), returned].reduce(both, own);
       if (!isEmpty(requirement)) field.resolve = guard((field.resolve as Guarded) ?? defaultFieldResolver, requirement, `${type.name}.${field.name}`);
     }
-    const entity = type as EntityType;
     const requirement = typeRequirement.get(type.name);
     if (requirement && !roots.has(type)) {
-      const resolveReference = entity.resolveReference ?? ((reference: object) => reference);
-      entity.resolveReference = (reference, context, info) => {
+      const subgraph = ((type.extensions as EntityExtensions).apollo ??= {}).subgraph ??= {};
+      const resolveReference: ResolveReference = subgraph.resolveReference ?? ((reference) => reference);
+      subgraph.resolveReference = (reference, context, info) => {
         authorize(context.identity, requirement, type.name);
         return resolveReference(reference, context, info);
       };

@@ -25,6 +25,7 @@ type ServerOptions<Ctx extends BaseContext> = {
   gateway?: GatewayInterface;
   plugins?: ApolloServerPlugin<Ctx>[];
   validationRules?: ValidationRule[];
+  maxTokens?: number;
   // Who is calling; throws AuthenticationError for credentials that do not check out.
   authenticate: (req: express.Request) => Promise<Identity>;
   context: (req: express.Request, identity: Identity) => Promise<Ctx>;
@@ -91,6 +92,7 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
     introspection: !isProduction(),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...(options.plugins ?? [])],
     validationRules: options.validationRules,
+    parseOptions: options.maxTokens ? { maxTokens: options.maxTokens } : undefined,
   } as ConstructorParameters<typeof ApolloServer<Ctx>>[0]);
   await apollo.start();
 

@@ -37,7 +37,8 @@ export const nonEmptyText = (max: number) =>
     .regex(/[\p{L}\p{N}\p{P}\p{S}]/u, { message: 'must contain a visible character' });
 export const optionalText = (max: number) =>
   z.string().trim().max(max, { message: `must be at most ${max} characters` }).nullish();
-// A search matches the text as typed: LIKE's wildcards and escape character are escaped.
+// A search (or a case-insensitive match, which is ILIKE too) matches the text as typed: LIKE's
+// wildcards and escape character are escaped.
 export const searchText = z
   .string()
   .trim()

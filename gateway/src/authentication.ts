@@ -51,8 +51,9 @@ export const DEMO_USERS = {
 export type DemoUser = keyof typeof DEMO_USERS;
 
 // Development only: production tokens come from an identity provider, never from the platform.
-export async function mintDevelopmentToken(user: DemoUser, expiresIn = '12h', settings = userTokenSettingsFromEnv()): Promise<string> {
+export async function mintDevelopmentToken(user: DemoUser, expiresIn = '12h', configured?: UserTokenSettings): Promise<string> {
   if (isProduction()) throw new InsecureConfigurationError('Development tokens cannot be minted in production (NODE_ENV=production)');
+  const settings = configured ?? userTokenSettingsFromEnv();
   if (!('secret' in settings)) throw new InsecureConfigurationError('AUTH_JWKS_URL is set: tokens come from that identity provider');
   const { sub, name, roles } = DEMO_USERS[user];
   return new SignJWT({ name, [settings.rolesClaim]: roles })

@@ -11,13 +11,20 @@ const setting = (name: string, fallback: number) => Number(process.env[name] ?? 
 const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
   typeof args.first === 'number' ? 1 + args.first * childComplexity : undefined;
 
-// Refuses an operation whose rows would multiply past the limit (a page of customers with a
-// page of orders each, with a page of items each...), before any subgraph is asked.
-function costLimit(maxCost: number): ApolloServerPlugin {
+// Refuses a request naming an operation its document does not hold, and an operation whose
+// rows would multiply past the limit (a page of customers with a page of orders each, with a
+// page of items each...), before any subgraph is asked.
+function operationChecks(maxCost: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, schema }) {
+        async didResolveOperation({ request, document, schema, operation }) {
+          // Apollo Server leaves this to the executor, and Apollo Gateway's answers it with a 500.
+          if (!operation) {
+            throw new GraphQLError(`The document has no operation named ${JSON.stringify(request.operationName ?? '')}, or several and no operationName`, {
+              extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } },
+            });
+          }
           let cost: number;
           try {
             cost = getComplexity({ schema, query: document, variables: request.variables, operationName: request.operationName, estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })] });
@@ -39,16 +46,22 @@ function costLimit(maxCost: number): ApolloServerPlugin {
 // Limits sized for this graph: its deepest useful query (customers → edges → node → orders →
 // nodes → items → product → price → amount) is 9 levels deep, its richest a few hundred tokens,
 // and a page of 1000 customers with their orders, items, segments and campaigns costs ~60,000.
-export function operationLimits(): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[] } {
+export function operationLimits(): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[]; maxTokens: number } {
   const armor = new ApolloArmor({
     maxDepth: { n: setting('MAX_QUERY_DEPTH', 12) },
     maxAliases: { n: setting('MAX_QUERY_ALIASES', 30) },
-    maxTokens: { n: setting('MAX_QUERY_TOKENS', 3000) },
+    // Armor counts tokens in a plugin that turns its refusal into a 500; the parser's own
+    // limit (below) answers 400 GRAPHQL_PARSE_FAILED.
+    maxTokens: { enabled: false },
     maxDirectives: { n: 30 },
     // Armor's cost counts only literal page sizes; the plugin below also sees variables.
     costLimit: { enabled: false },
     // "Did you mean …" helps developers and maps the schema for attackers.
     blockFieldSuggestion: { enabled: isProduction() },
   }).protect();
-  return { plugins: [...armor.plugins, costLimit(setting('MAX_QUERY_COST', 100_000))], validationRules: armor.validationRules };
+  return {
+    plugins: [...armor.plugins, operationChecks(setting('MAX_QUERY_COST', 100_000))],
+    validationRules: armor.validationRules,
+    maxTokens: setting('MAX_QUERY_TOKENS', 3000),
+  };
 }

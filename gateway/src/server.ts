@@ -60,10 +60,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
         ? ApolloServerPluginLandingPageDisabled()
         : // Sandbox opens signed in as the demo admin, so `npm start` users can query at once.
           ApolloServerPluginLandingPageLocalDefault({
-            embed: { initialState: { pollForSchemaUpdates: false, sharedHeaders: { Authorization: `Bearer ${await mintDevelopmentToken('admin', '12h', userTokens)}` } } },
+            embed: {
+              initialState: {
+                pollForSchemaUpdates: false,
+                ...('secret' in userTokens ? { sharedHeaders: { Authorization: `Bearer ${await mintDevelopmentToken('admin', '12h', userTokens)}` } } : {}),
+              },
+            },
           }),
     ],
     validationRules: limits.validationRules,
+    maxTokens: limits.maxTokens,
     metrics: createMetrics('gateway'),
     authenticate: (req) => authenticateUser(req.get('authorization')),
     context: async (_req, identity) => ({ identity }),

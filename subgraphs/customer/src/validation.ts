@@ -44,7 +44,7 @@ export const customerFilter = z
     kind: kind.nullish(),
     ownerId: z.string().max(100).nullish(),
     tags: z.array(z.string().max(50)).max(50).nullish(),
-    company: z.string().max(200).nullish(),
+    company: searchText,
     createdAfter: z.date().nullish(),
     createdBefore: z.date().nullish(),
     includeArchived: z.boolean().nullish(),
