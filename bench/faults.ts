@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { userHeaders } from '../test/harness';
 import { startProcessPlatform } from '../test/process-platform';
 
 // `npm run bench:faults`: 50 concurrent clients for 30 s against the gateway on loopback; the
@@ -30,7 +31,7 @@ async function main() {
   const elapsed = () => performance.now() - start;
   try {
     for (let n = 0; n < 20; n++) {
-      await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `mutation { createCustomer(input: { name: "Fault ${n}" }) { id } }` }) });
+      await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(await userHeaders()) }, body: JSON.stringify({ query: `mutation { createCustomer(input: { name: "Fault ${n}" }) { id } }` }) });
     }
     const watchBreaker = setInterval(async () => {
       const ready = (await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json()) as { dependencies: { sales: { breaker: string } } };
@@ -44,6 +45,7 @@ async function main() {
       }),
       RESTART_AT_MS,
     );
+    const authorization = await userHeaders();
     const client = async (index: number) => {
       let n = index;
       while (elapsed() < DURATION_MS) {
@@ -52,7 +54,7 @@ async function main() {
         const openAtStart = breakerOpen;
         const response = await fetch(platform.gatewayUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...authorization },
           body: JSON.stringify({ query: touchesSales ? TOUCHES_SALES : AVOIDS_SALES }),
         });
         const body = (await response.json().catch(() => ({}))) as { data?: unknown; errors?: unknown[] };

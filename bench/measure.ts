@@ -18,7 +18,8 @@ export type Measurement = {
 };
 
 // cursors: where each request's page starts, taken in turn (see run.ts).
-export type Run = { scenario: string; gateway: string; url: string; query: string; pageSize: number; round: number; cursors: string[] };
+// headers: the credentials the target needs (see credentials.ts).
+export type Run = { scenario: string; gateway: string; url: string; headers: Record<string, string>; query: string; pageSize: number; round: number; cursors: string[] };
 
 // Runs end after a number of requests rather than at a deadline, so that none is cut off in
 // flight: each counted request has finished on every server, and none spills into the next run.
@@ -45,7 +46,7 @@ async function readCounters(metricsUrls: string[]): Promise<Counters> {
 }
 
 async function verify(run: Run, body: string): Promise<void> {
-  const response = await fetch(run.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const response = await fetch(run.url, { method: 'POST', headers: { 'content-type': 'application/json', ...run.headers }, body });
   const json = (await response.json()) as { data?: { customers?: { nodes?: unknown[] } }; errors?: unknown[] };
   if (!response.ok || json.errors?.length || json.data?.customers?.nodes?.length !== run.pageSize) {
     throw new Error(`${run.scenario} via ${run.gateway} answered ${response.status}: ${JSON.stringify(json).slice(0, 500)}`);
@@ -66,7 +67,7 @@ async function load(run: Run, bodies: string[], amount: number): Promise<Load> {
       {
         url: run.url,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...run.headers },
         // One shared counter, so that concurrent connections ask for different pages.
         requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
         connections: LOAD.connections,

@@ -29,6 +29,8 @@ export type ServiceSpec = {
   env?: NodeJS.ProcessEnv;
   // With ipc the child reports its own address by process.send instead of a readiness URL.
   ipc?: boolean;
+  // Where it runs; the repository by default.
+  cwd?: string;
 };
 
 // Starts a Node child process whose output goes to bench/results/<name>.log, so warnings under
@@ -37,7 +39,7 @@ export type ServiceSpec = {
 export function startProcess(spec: ServiceSpec): ChildProcess {
   const log = openSync(path.join(RESULTS_DIR, `${spec.name}.log`), 'w');
   const child = spawn(process.execPath, spec.args, {
-    cwd: ROOT,
+    cwd: spec.cwd ?? ROOT,
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', log, log, ...(spec.ipc ? ['ipc' as const] : [])],
     detached: true,

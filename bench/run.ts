@@ -3,8 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { MultiBar, Presets } from 'cli-progress';
 import pg from 'pg';
+import { IDENTITY_HEADER } from '../lib/auth';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
 import { migrateDatabase } from '../lib/platform';
+import { benchCredentials } from './credentials';
 import { countOrderLines, loadDatabase } from './data';
 import { provideDatabases } from './databases';
 import { LOAD, measure, type Measurement, type Run } from './measure';
@@ -74,24 +76,37 @@ function supergraphFor(urls: Record<SubgraphName, string>): string {
 // Each request starts its page after a different one of the first 1000 customers. Identical
 // concurrent requests would measure Hive Gateway's deduplication of in-flight subgraph fetches,
 // which this gateway lacks, rather than the cost of serving a request.
-async function pageCursors(customerSubgraphUrl: string): Promise<string[]> {
+async function pageCursors(customerSubgraphUrl: string, headers: Record<string, string>): Promise<string[]> {
   const response = await fetch(customerSubgraphUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query: '{ customers(first: 1000) { edges { cursor } } }' }),
   });
   const json = (await response.json()) as { data: { customers: { edges: { cursor: string }[] } } };
   return json.data.customers.edges.map((edge) => edge.cursor);
 }
 
+type Credentials = Awaited<ReturnType<typeof benchCredentials>>;
 type Services = { direct: string; ours: string; hive: string; metricsUrls: string[]; gatewayPid: number };
 
-async function startServices(databaseUrls: Record<SubgraphName, string>): Promise<Services> {
+// Hive Gateway passes the identity header its clients send on to the subgraphs, which accept
+// nothing else; it reads this file from its working directory.
+function hiveConfigDirectory(): string {
+  const directory = path.join(ROOT, '.data', 'bench', 'hive');
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(
+    path.join(directory, 'gateway.config.mjs'),
+    `export const gatewayConfig = { propagateHeaders: { fromClientToSubgraphs: ({ request }) => ({ '${IDENTITY_HEADER}': request.headers.get('${IDENTITY_HEADER}') }) } };\n`,
+  );
+  return directory;
+}
+
+async function startServices(databaseUrls: Record<SubgraphName, string>, credentials: Credentials): Promise<Services> {
   const names = [...SUBGRAPH_NAMES, 'gateway', 'hive'] as const;
   const free = await freePorts(names.length);
   const ports = Object.fromEntries(names.map((name, index) => [name, free[index]])) as Record<(typeof names)[number], number>;
   const base = (port: number) => `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = { NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', GATEWAY_PORT: String(ports.gateway) };
+  const env: NodeJS.ProcessEnv = { NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', GATEWAY_PORT: String(ports.gateway), ...credentials.secrets };
   for (const name of SUBGRAPH_NAMES) {
     const prefix = name.toUpperCase();
     env[`${prefix}_DATABASE_URL`] = databaseUrls[name];
@@ -118,6 +133,7 @@ async function startServices(databaseUrls: Record<SubgraphName, string>): Promis
     name: 'hive-gateway',
     args: [hiveBin, 'supergraph', supergraphFile, '--host', '127.0.0.1', '--port', String(ports.hive), '--fork', '1'],
     env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+    cwd: hiveConfigDirectory(),
   });
   await Promise.all([waitReady('gateway', gateway, `${base(ports.gateway)}/ready`), waitReady('hive-gateway', hive, `${base(ports.hive)}/readiness`)]);
   return {
@@ -131,11 +147,11 @@ async function startServices(databaseUrls: Record<SubgraphName, string>): Promis
 
 // (a) one subgraph, directly and through this gateway; (b) three subgraphs through this gateway
 // and Hive Gateway, alternating so that neither profits from running later; (c) page sizes.
-function plan(services: Services, cursors: string[]): Run[] {
-  type Target = { gateway: string; url: string };
-  const direct: Target = { gateway: 'direct', url: services.direct };
-  const ours: Target = { gateway: 'crm-gateway', url: services.ours };
-  const hive: Target = { gateway: 'hive-gateway', url: services.hive };
+function plan(services: Services, cursors: string[], credentials: Credentials): Run[] {
+  type Target = { gateway: string; url: string; headers: Record<string, string> };
+  const direct: Target = { gateway: 'direct', url: services.direct, headers: credentials.subgraphHeaders };
+  const ours: Target = { gateway: 'crm-gateway', url: services.ours, headers: credentials.gatewayHeaders };
+  const hive: Target = { gateway: 'hive-gateway', url: services.hive, headers: credentials.subgraphHeaders };
   const rounds = (scenario: string, query: string, pageSize: number, order: Target[]) =>
     order.map((target, index) => ({ scenario, query, pageSize, cursors, ...target, round: order.slice(0, index + 1).filter((other) => other === target).length }));
   return [
@@ -157,13 +173,14 @@ async function main() {
   const database = `${databases.mode === 'postgres' ? 'PostgreSQL server' : 'embedded PGlite'} ${await serverVersion(databases.urls.customer)}`;
   console.error(`data: ${CUSTOMERS} customers, ${orderLines} order lines, ${loaded ? 'loaded' : 'reused'} in ${loadSeconds.toFixed(1)} s`);
 
-  const services = await startServices(databases.urls);
+  const credentials = await benchCredentials();
+  const services = await startServices(databases.urls, credentials);
   const loadAverage = os.loadavg();
   const runStart = performance.now();
   const rows: Measurement[] = [];
   try {
-    const cursors = await pageCursors(services.direct);
-    for (const run of plan(services, cursors)) {
+    const cursors = await pageCursors(services.direct, credentials.subgraphHeaders);
+    for (const run of plan(services, cursors, credentials)) {
       const row = await measure(run, services.metricsUrls);
       console.error(`${run.scenario} via ${run.gateway}, page ${run.pageSize}, round ${run.round}: ${row.rps} req/s, p95 ${row.p95Ms} ms, ${row.failedRequests} failed`);
       rows.push(row);

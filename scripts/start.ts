@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { SUBGRAPH_NAMES, databaseUrl, servicePort, type SubgraphName } from '../lib/config';
+import { SUBGRAPH_NAMES, databaseUrl, isProduction, servicePort, type SubgraphName } from '../lib/config';
 import { logger } from '../lib/logger';
 import { startPlatform } from '../lib/platform';
 import { isSeeded, seedDemoData } from '../lib/seed';
@@ -21,7 +21,8 @@ async function main() {
     logger.info('seeding demo data (first start)');
     await seedDemoData(platform.databaseUrls);
   }
-  console.log(`\nFederated CRM is running. Open ${platform.gatewayUrl} (Apollo Sandbox) to explore the graph.\n`);
+  console.log(`\nFederated CRM is running. Open ${platform.gatewayUrl} (Apollo Sandbox) to explore the graph.`);
+  if (!isProduction()) console.log('Sandbox is signed in as the demo admin; `npm run token -- sales|marketing|viewer` prints tokens for the other demo users.\n');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'stopping');
