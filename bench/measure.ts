@@ -4,6 +4,8 @@ export type Measurement = {
   scenario: string;
   gateway: string;
   pageSize: number;
+  // Concurrent connections of the load generator: 20, or 1 to see latency without queueing.
+  connections: number;
   // Scenarios that alternate gateways measure each one several times in the same run.
   round: number;
   rps: number;
@@ -19,7 +21,7 @@ export type Measurement = {
 
 // cursors: where each request's page starts, taken in turn (see run.ts).
 // headers: the credentials the target needs (see credentials.ts).
-export type Run = { scenario: string; gateway: string; url: string; headers: Record<string, string>; query: string; pageSize: number; round: number; cursors: string[] };
+export type Run = { scenario: string; gateway: string; url: string; headers: Record<string, string>; query: string; pageSize: number; connections: number; round: number; cursors: string[] };
 
 // Runs end after a number of requests rather than at a deadline, so that none is cut off in
 // flight: each counted request has finished on every server, and none spills into the next run.
@@ -70,7 +72,7 @@ async function load(run: Run, bodies: string[], amount: number): Promise<Load> {
         headers: { 'content-type': 'application/json', ...run.headers },
         // One shared counter, so that concurrent connections ask for different pages.
         requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
-        connections: LOAD.connections,
+        connections: run.connections,
         amount,
         // A page of 1000 customers with their orders takes seconds once 20 of them queue up.
         timeout: 60,
@@ -97,8 +99,8 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 export async function measure(run: Run, metricsUrls: string[]): Promise<Measurement> {
   const bodies = run.cursors.map((after) => JSON.stringify({ query: run.query, variables: { first: run.pageSize, after } }));
   if (run.round === 1) await verify(run, bodies[bodies.length - 1]);
-  const requestsFor = (previous: Load, seconds: number) => Math.min(LOAD.maxRequests, Math.max(LOAD.connections, Math.round(previous.rate * seconds)));
-  const probe = await load(run, bodies, LOAD.connections);
+  const requestsFor = (previous: Load, seconds: number) => Math.min(LOAD.maxRequests, Math.max(run.connections, Math.round(previous.rate * seconds)));
+  const probe = await load(run, bodies, run.connections);
   const warmup = probe.seconds >= LOAD.warmupSeconds ? probe : await load(run, bodies, requestsFor(probe, LOAD.warmupSeconds));
   const amount = requestsFor(warmup, LOAD.durationSeconds);
   const before = await readCounters(metricsUrls);
@@ -109,6 +111,7 @@ export async function measure(run: Run, metricsUrls: string[]): Promise<Measurem
     scenario: run.scenario,
     gateway: run.gateway,
     pageSize: run.pageSize,
+    connections: run.connections,
     round: run.round,
     rps: round2(rate),
     p50Ms: round2(percentile(sorted, 50)),

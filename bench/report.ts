@@ -10,6 +10,7 @@ const COLUMNS: [string, (row: Measurement) => string | number][] = [
   ['Scenario', (row) => row.scenario],
   ['Gateway', (row) => row.gateway],
   ['Page size', (row) => row.pageSize],
+  ['Connections', (row) => row.connections],
   ['Round', (row) => row.round],
   ['req/s', (row) => row.rps.toFixed(1)],
   ['p50 ms', (row) => row.p50Ms.toFixed(1)],
@@ -50,7 +51,7 @@ function machine(): string {
   return `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
 }
 
-export function writeResults(dir: string, rows: Measurement[], info: RunInfo, profile?: { file: string; hotspots: Hotspot[] }): void {
+export function writeResults(dir: string, rows: Measurement[], info: RunInfo, profile?: { process: string; file: string; hotspots: Hotspot[] }): void {
   writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(rows, null, 2)}\n`);
   const { load } = info;
   const sections = [
@@ -60,11 +61,11 @@ export function writeResults(dir: string, rows: Measurement[], info: RunInfo, pr
       `- Machine: ${machine()}; load average ${info.loadAverage.map((value) => value.toFixed(1)).join(', ')} before the scenarios`,
       `- Database: ${info.database}`,
       `- Data: ${info.customers.toLocaleString('en')} customers, ${info.orderLines.toLocaleString('en')} order lines (${info.reused ? 'reused from an earlier run' : `loaded in ${info.loadSeconds.toFixed(0)} s`})`,
-      `- Load: autocannon, ${load.connections} connections, POST with variables; each row is about ${load.durationSeconds} s of requests (at most ${load.maxRequests}) after a warm-up of about ${load.warmupSeconds} s; each request starts its page after a different one of the first 1000 customers; the scenarios took ${info.runSeconds.toFixed(0)} s`,
+      `- Load: autocannon, ${load.connections} connections unless the table says otherwise, POST with variables; each row is about ${load.durationSeconds} s of requests (at most ${load.maxRequests}) after a warm-up of about ${load.warmupSeconds} s; each request starts its page after a different one of the first 1000 customers; the scenarios took ${info.runSeconds.toFixed(0)} s`,
       `- Processes: three subgraphs, crm-gateway (${info.gatewaySettings}) and Hive Gateway ${HIVE_VERSION} (one process), each a Node process with NODE_ENV=production, plus the database and the load generator, all on this machine over loopback.`,
     ].join('\n'),
     markdownTable(rows),
-    ...(profile ? [`## Gateway CPU profile: top self time\n\nFrom \`${path.basename(profile.file)}\`, busy time only.`, hotspotTable(profile.hotspots)] : []),
+    ...(profile ? [`## ${profile.process} CPU profile: top self time\n\nFrom \`${path.basename(profile.file)}\`, busy time only.`, hotspotTable(profile.hotspots)] : []),
   ];
   writeFileSync(path.join(dir, 'latest.md'), `${sections.join('\n\n')}\n`);
 }

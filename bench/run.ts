@@ -15,7 +15,8 @@ import { profileOf, topSelfTime } from './profile';
 import { markdownTable, writeResults } from './report';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
-const PROFILE = process.env.BENCH_PROFILE === '1';
+// BENCH_PROFILE=gateway|customer|sales|marketing (1: gateway) records that process's CPU profile.
+const PROFILED = process.env.BENCH_PROFILE === '1' ? 'gateway' : process.env.BENCH_PROFILE || null;
 const GATEWAY_TIMEOUT_MS = process.env.SUBGRAPH_TIMEOUT_MS ?? '60000';
 
 const SINGLE_SUBGRAPH_QUERY = `query Customers($first: Int!, $after: String) {
@@ -87,7 +88,7 @@ async function pageCursors(customerSubgraphUrl: string, headers: Record<string, 
 }
 
 type Credentials = Awaited<ReturnType<typeof benchCredentials>>;
-type Services = { direct: string; ours: string; hive: string; metricsUrls: string[]; gatewayPid: number };
+type Services = { direct: string; ours: string; hive: string; metricsUrls: string[]; pids: Record<string, number> };
 
 // Hive Gateway passes the identity header its clients send on to the subgraphs, which accept
 // nothing else; it reads this file from its working directory.
@@ -113,19 +114,21 @@ async function startServices(databaseUrls: Record<SubgraphName, string>, credent
     env[`${prefix}_PORT`] = String(ports[name]);
     env[`${prefix}_URL`] = `${base(ports[name])}/graphql`;
   }
+  const profileArgs = (name: string) => (PROFILED === name ? ['--cpu-prof', '--cpu-prof-dir', RESULTS_DIR] : []);
+  const pids: Record<string, number> = {};
   await Promise.all(
     SUBGRAPH_NAMES.map((name) => {
-      const child = startProcess({ name, args: ['--import', 'tsx', path.join(ROOT, 'subgraphs', name, 'src', 'server.ts')], env });
+      const child = startProcess({ name, args: [...profileArgs(name), '--import', 'tsx', path.join(ROOT, 'subgraphs', name, 'src', 'server.ts')], env });
+      pids[name] = child.pid!;
       return waitReady(name, child, `${base(ports[name])}/ready`);
     }),
   );
 
-  const profileArgs = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', RESULTS_DIR] : [];
   // Twenty queued pages of 1000 customers outlast the gateway's 3 s subgraph time limit on a
   // small machine, and the breaker would then answer for the subgraphs. Hive Gateway sets no
   // limit, so this one gets the load generator's instead: both are measured doing the work.
   const gatewayEnv = { ...env, SUBGRAPH_TIMEOUT_MS: GATEWAY_TIMEOUT_MS };
-  const gateway = startProcess({ name: 'gateway', args: [...profileArgs, '--import', 'tsx', path.join(ROOT, 'gateway', 'src', 'server.ts')], env: gatewayEnv });
+  const gateway = startProcess({ name: 'gateway', args: [...profileArgs('gateway'), '--import', 'tsx', path.join(ROOT, 'gateway', 'src', 'server.ts')], env: gatewayEnv });
   const supergraphFile = supergraphFor(Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, env[`${name.toUpperCase()}_URL`]!])) as Record<SubgraphName, string>);
   const hiveBin = path.join(path.dirname(require.resolve('@graphql-hive/gateway/package.json')), 'dist', 'bin.js');
   // One process, like ours: Hive Gateway can fork workers, which would compare two CPUs with one.
@@ -141,7 +144,7 @@ async function startServices(databaseUrls: Record<SubgraphName, string>, credent
     ours: `${base(ports.gateway)}/graphql`,
     hive: `${base(ports.hive)}/graphql`,
     metricsUrls: SUBGRAPH_NAMES.map((name) => `${base(ports[name])}/metrics`),
-    gatewayPid: gateway.pid!,
+    pids: { ...pids, gateway: gateway.pid! },
   };
 }
 
@@ -152,13 +155,17 @@ function plan(services: Services, cursors: string[], credentials: Credentials): 
   const direct: Target = { gateway: 'direct', url: services.direct, headers: credentials.subgraphHeaders };
   const ours: Target = { gateway: 'crm-gateway', url: services.ours, headers: credentials.gatewayHeaders };
   const hive: Target = { gateway: 'hive-gateway', url: services.hive, headers: credentials.subgraphHeaders };
-  const rounds = (scenario: string, query: string, pageSize: number, order: Target[]) =>
-    order.map((target, index) => ({ scenario, query, pageSize, cursors, ...target, round: order.slice(0, index + 1).filter((other) => other === target).length }));
+  const rounds = (scenario: string, query: string, pageSize: number, order: Target[], connections = LOAD.connections) =>
+    order.map((target, index) => ({ scenario, query, pageSize, connections, cursors, ...target, round: order.slice(0, index + 1).filter((other) => other === target).length }));
+  // BENCH_SCENARIOS=single-subgraph,… runs only those (to profile one of them).
+  const only = process.env.BENCH_SCENARIOS?.split(',');
   return [
     ...rounds('single-subgraph', SINGLE_SUBGRAPH_QUERY, 20, [direct, ours]),
     ...rounds('three-subgraph', THREE_SUBGRAPH_QUERY, 20, [ours, hive, ours, hive]),
     ...[10, 100, 1000].flatMap((pageSize) => rounds('page-size', THREE_SUBGRAPH_QUERY, pageSize, [ours])),
-  ];
+    // One request at a time: the latency of a list query itself, without 19 others queued ahead.
+    ...[10, 100, 1000].flatMap((pageSize) => rounds('page-size', THREE_SUBGRAPH_QUERY, pageSize, [ours], 1)),
+  ].filter((run) => !only || only.includes(run.scenario));
 }
 
 async function main() {
@@ -190,12 +197,12 @@ async function main() {
   }
   const runSeconds = seconds(runStart);
 
-  const profileFile = PROFILE ? profileOf(RESULTS_DIR, services.gatewayPid) : undefined;
-  const profile = profileFile ? { file: profileFile, hotspots: topSelfTime(profileFile) } : undefined;
-  writeResults(RESULTS_DIR, rows, { database, customers: CUSTOMERS, orderLines, loadSeconds, reused: !loaded, runSeconds, loadAverage, gatewaySettings: `SUBGRAPH_TIMEOUT_MS=${GATEWAY_TIMEOUT_MS}${PROFILE ? ', --cpu-prof' : ''}`, load: LOAD }, profile);
+  const profileFile = PROFILED ? profileOf(RESULTS_DIR, services.pids[PROFILED]) : undefined;
+  const profile = profileFile ? { process: PROFILED!, file: profileFile, hotspots: topSelfTime(profileFile) } : undefined;
+  writeResults(RESULTS_DIR, rows, { database, customers: CUSTOMERS, orderLines, loadSeconds, reused: !loaded, runSeconds, loadAverage, gatewaySettings: `SUBGRAPH_TIMEOUT_MS=${GATEWAY_TIMEOUT_MS}${PROFILED ? `, --cpu-prof on ${PROFILED}` : ''}`, load: LOAD }, profile);
   console.log(markdownTable(rows));
   console.log(`\nload ${loadSeconds.toFixed(1)} s (${loaded ? 'loaded' : 'reused'}), scenarios ${runSeconds.toFixed(1)} s; bench/results/latest.json and latest.md written`);
-  if (profile) console.log(`gateway CPU profile: ${path.relative(ROOT, profile.file)} (top self time in bench/results/latest.md)`);
+  if (profile) console.log(`${profile.process} CPU profile: ${path.relative(ROOT, profile.file)} (top self time in bench/results/latest.md)`);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
