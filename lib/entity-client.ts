@@ -4,6 +4,7 @@ import { SubgraphUnavailableError } from './errors';
 // Another subgraph this one asks, and who is asking (named in the signed identity it sends).
 export type PeerService = { name: string; url: string; caller: string };
 
+// Made on first use, so importing this module reads no secret.
 let signer: InternalIdentitySigner | undefined;
 
 const TIMEOUT_MS = Number(process.env.PEER_TIMEOUT_MS ?? 5_000);

@@ -4,7 +4,7 @@ import { DEMO_USERS, mintDevelopmentToken } from '../gateway/src/authentication'
 import { startGateway } from '../gateway/src/server';
 import { DEVELOPMENT_SECRETS, IDENTITY_HEADER, InternalIdentitySigner } from '../lib/auth';
 import type { RunningServer } from '../lib/http-server';
-import { expectNoErrors, postGraphQL, startTestPlatform, type Caller, type GraphQLResponse, type TestPlatform } from './harness';
+import { expectNoErrors, internalHeaders, postGraphQL, startTestPlatform, type Caller, type GraphQLResponse, type TestPlatform } from './harness';
 
 let platform: TestPlatform;
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
@@ -218,6 +218,11 @@ describe('gateway → subgraph trust', () => {
     expect(response.status).toBe(401);
     expect(codeOf(response)).toBe('UNAUTHENTICATED');
     expect(await platform.rowCounts()).toEqual(before);
+  });
+
+  it('the gateway replaces an identity header a client sends it', async () => {
+    const response = await postGraphQL(platform.gatewayUrl, '{ customers { totalCount } }', {}, await internalHeaders('admin'));
+    expect(response.body.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('a subgraph enforces roles on a correctly signed identity too', async () => {

@@ -20,7 +20,7 @@ export type GatewayOptions = {
   userTokens?: UserTokenSettings;
 };
 
-export type GatewayContext = { identity: Identity };
+type GatewayContext = { identity: Identity };
 
 async function subgraphStatus(url: string): Promise<'up' | 'down'> {
   try {
