@@ -6,7 +6,7 @@ import { IDENTITY_HEADER, InternalIdentitySigner } from '../lib/auth';
 // makes up its own and signs what each target needs: a user token for a gateway, the identity
 // the gateway would have signed for a subgraph (and for Hive Gateway to pass on).
 export async function benchCredentials(lifetimeSeconds = 4 * 3600) {
-  const secrets = { AUTH_JWT_SECRET: randomBytes(32).toString('base64url'), INTERNAL_JWT_SECRET: randomBytes(32).toString('base64url') };
+  const secrets = { AUTH_JWT_SECRET: randomBytes(32).toString('base64url'), INTERNAL_JWT_SECRET: randomBytes(32).toString('base64url'), AUTH_ISSUER: 'crm-dev', AUTH_AUDIENCE: 'crm-api' };
   const userToken = await new SignJWT({ roles: ['ADMIN'] })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('bench')

@@ -28,8 +28,16 @@ export const DEVELOPMENT_SECRETS = {
 
 export class InsecureConfigurationError extends Error {}
 
-// A request whose credentials were present but wrong: the caller gets 401, never a partial answer.
-export class AuthenticationError extends Error {}
+// A request whose credentials were present but wrong: the caller gets 401, never a partial
+// answer; 503 when they could not be checked.
+export class AuthenticationError extends Error {
+  constructor(
+    message: string,
+    readonly status: 401 | 503 = 401,
+  ) {
+    super(message);
+  }
+}
 
 // In production a secret must be set, must not be a development default or a placeholder, and
 // must be long enough to resist guessing; the message names the variable to fix.
@@ -83,7 +91,8 @@ export async function verifyInternalIdentity(token: string | undefined, secret: 
   if (!token) throw new AuthenticationError(`Missing ${IDENTITY_HEADER}: subgraphs only answer requests signed by the gateway`);
   let payload: InternalClaims & { sub?: string };
   try {
-    ({ payload } = await jwtVerify<InternalClaims>(token, secret, { issuer: INTERNAL_ISSUER, audience: INTERNAL_AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'iat'] }));
+    // A few seconds of tolerance for clocks that differ between hosts.
+    ({ payload } = await jwtVerify<InternalClaims>(token, secret, { issuer: INTERNAL_ISSUER, audience: INTERNAL_AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'iat'], clockTolerance: 5 }));
   } catch {
     throw new AuthenticationError(`Invalid ${IDENTITY_HEADER}: the signature, issuer, audience or expiry did not check out`);
   }

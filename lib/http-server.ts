@@ -120,7 +120,8 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
     const { ready, dependencies } = await options.readiness();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name, dependencies });
   });
-  // Credentials are checked before the body is read, so a caller without them costs no parsing.
+  // Credentials are checked before the body is read: a subgraph spends nothing on a caller
+  // without a signed identity, and a gateway nothing on a bad token.
   const authenticate: express.RequestHandler = (req, res, next) => {
     options.authenticate(req).then(
       (identity) => {
@@ -129,7 +130,7 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
       },
       (error) => {
         if (!(error instanceof AuthenticationError)) return next(error);
-        res.status(401).json({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+        res.status(error.status).json({ errors: [{ message: error.message, extensions: { code: error.status === 503 ? 'IDENTITY_PROVIDER_UNAVAILABLE' : 'UNAUTHENTICATED' } }] });
       },
     );
   };

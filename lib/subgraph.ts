@@ -19,7 +19,8 @@ type SubgraphDefinition<C extends DatabaseClient, L> = {
   createLoaders: (prisma: C) => L;
 };
 
-export type SubgraphContext<C, P, L> = { prisma: C; loaders: L; peers: P; identity: Identity };
+// allows(coordinate): whether this request's caller may read that field (see authorization.ts).
+export type SubgraphContext<C, P, L> = { prisma: C; loaders: L; peers: P; identity: Identity; allows: (coordinate: string) => boolean };
 
 // Every subgraph starts the same way: its schema from its .graphql file with the access rules
 // it declares enforced, its own database, only requests signed by the gateway (or a peer),
@@ -30,7 +31,7 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
 ): Promise<RunningServer> {
   const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
   const schema = buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
-  enforceAuthorization(schema);
+  const mayRead = enforceAuthorization(schema);
   const internalSecret = new TextEncoder().encode(secretFromEnv('INTERNAL_JWT_SECRET'));
   const metrics = createMetrics(definition.name);
   const database = connectDatabase(definition.Client, options.databaseUrl, () => metrics.sqlStatements.inc());
@@ -43,7 +44,13 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
     // Traces are for Apollo's hosted Studio, which this platform does not report to.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     authenticate: (req) => verifyInternalIdentity(req.get(IDENTITY_HEADER), internalSecret),
-    context: async (_req, identity) => ({ prisma, loaders: definition.createLoaders(prisma), peers: options.peers, identity }),
+    context: async (_req, identity) => ({
+      prisma,
+      loaders: definition.createLoaders(prisma),
+      peers: options.peers,
+      identity,
+      allows: (coordinate: string) => mayRead(identity, coordinate),
+    }),
     readiness: async () => {
       const database = await databaseStatus(prisma);
       return { ready: database === 'up', dependencies: { database } };

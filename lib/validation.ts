@@ -45,6 +45,12 @@ export const searchText = z
   .max(200, { message: 'must be at most 200 characters' })
   .transform((value) => value.replace(/[\\%_]/g, '\\$&'))
   .nullish();
+// PostgreSQL stores years 1 to 294276; ISO 8601 without a sign writes 0 to 9999.
+export const storableDate = z.date().refine((date) => date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999, { message: 'must be a date between the years 1 and 9999' });
+
+// The largest amount a BIGINT column of minor units holds.
+export const MAX_MINOR_UNITS = 2n ** 63n - 1n;
+
 export const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, { message: 'must be a three-letter ISO 4217 code such as USD' })

@@ -2,6 +2,8 @@ import { expectNoErrors, startTestPlatform, userHeaders, type TestPlatform } fro
 
 let platform: TestPlatform;
 let authorization: Record<string, string>;
+let customerId: string;
+let expensiveProductId: string;
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -14,7 +16,9 @@ beforeAll(async () => {
     return response.body.data!;
   };
   const { createCustomer } = await seed('mutation { createCustomer(input: { name: "Ada Lovelace", email: "ada@example.com", company: "Acme", ownerId: "user-1", tags: ["vip"], status: ACTIVE }) { id } }');
+  customerId = createCustomer.id;
   await seed('mutation { createProduct(input: { sku: "SEAT-1", name: "Seat", price: { amount: "10", currency: "USD" } }) { id } }');
+  expensiveProductId = (await seed('mutation { createProduct(input: { sku: "YACHT-1", name: "Yacht", price: { amount: "999999999999999.99", currency: "USD" } }) { id } }')).createProduct.id;
   await seed('mutation { createCampaign(input: { name: "Launch", channel: EMAIL, budget: { amount: "5", currency: "USD" } }) { id } }');
   await seed(`mutation { createOpportunity(input: { customerId: "${createCustomer.id}", name: "Deal", amount: { amount: "1", currency: "USD" }, probability: 10, expectedCloseDate: "2027-01-01", ownerId: "user-1" }) { id } }`);
 });
@@ -38,7 +42,8 @@ const graphql = (query: string, variables?: unknown) => send(JSON.stringify({ qu
 
 // 'rejected': a 4xx, or a GraphQL error with a code a client can act on.
 // 'nothing-found': the input is legal text and is searched for literally, matching nothing.
-type Case = [name: string, request: () => Promise<Answer>, outcome?: 'rejected' | 'nothing-found'];
+// code: the one error code the case must get, where any client code would not prove the point.
+type Case = [name: string, request: () => Promise<Answer>, outcome?: 'rejected' | 'nothing-found', code?: string];
 
 const CLIENT_CODES = ['OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST', 'BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX', 'NOT_FOUND'];
 
@@ -87,9 +92,11 @@ const sizes: Case[] = [
   ['a 500 kB search', () => graphql('query($search: String) { customers(filter: { search: $search }) { totalCount } }', { search: 'x'.repeat(500 * 1024) })],
   ['a fragment cycle', () => graphql('query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }')],
   ['100 directives', () => graphql(`{ customers { totalCount ${'@include(if: true) '.repeat(100)} } }`)],
-  ['pages multiplied past the cost limit', () => graphql('{ customers(first: 1000) { nodes { orders(first: 1000) { nodes { id } } } } }')],
-  ['page sizes multiplied through variables', () => graphql('query($n: Int) { customers(first: $n) { nodes { orders(first: $n) { nodes { id } } } } }', { n: 1000 })],
+  ['pages multiplied past the cost limit', () => graphql('{ customers(first: 1000) { nodes { orders(first: 1000) { nodes { id } } } } }'), 'rejected', 'QUERY_TOO_COMPLEX'],
+  ['page sizes multiplied through variables', () => graphql('query($n: Int) { customers(first: $n) { nodes { orders(first: $n) { nodes { id } } } } }', { n: 1000 }), 'rejected', 'QUERY_TOO_COMPLEX'],
   ['a page of a million', () => graphql('{ customers(first: 1000000) { totalCount } }')],
+  ['a negative page on an alias to offset its siblings’ cost', () => graphql('{ customers(first: 1000) { nodes { orders(first: 1000) { nodes { id } } x: orders(first: -2000000) { totalCount } } } }'), 'rejected', 'QUERY_TOO_COMPLEX'],
+  ['null page sizes (the default, 20, each) nested past the cost limit', () => graphql('{ customers(first: 1000) { nodes { orders(first: null) { nodes { customer { orders(first: null) { nodes { customer { orders(first: null) { nodes { id } } } } } } } } } } }'), 'rejected', 'QUERY_TOO_COMPLEX'],
 ];
 
 const createCustomer = 'mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }';
@@ -125,6 +132,10 @@ const wrongTypes: Case[] = [
   ['a close date that does not exist', () => graphql(createOpportunity, opportunity({ expectedCloseDate: '2027-02-30' }))],
   ['a close date in another format', () => graphql(createOpportunity, opportunity({ expectedCloseDate: '01/31/2027' }))],
   ['an email that is not one', () => graphql(createCustomer, { input: { name: 'X', email: 'ada@@example' } })],
+  ['a date in the year 0', () => graphql('query($f: CustomerFilter) { customers(filter: $f) { totalCount } }', { f: { createdAfter: '0000-01-01T00:00:00Z' } })],
+  ['a date in the year 0 in a write', () => graphql('mutation($input: LogInteractionInput!) { logInteraction(input: $input) { id } }', { input: { customerId, type: 'CALL', subject: 'X', occurredAt: '0000-06-01T00:00:00Z' } })],
+  ['a close date in the year 0', () => graphql(createOpportunity, opportunity({ customerId, expectedCloseDate: '0000-01-01' }))],
+  ['an order total beyond what an amount can hold', () => graphql(createOrder, { input: { customerId, items: [{ productId: expensiveProductId, quantity: 100_000 }] } })],
 ];
 
 const INJECTIONS = [`' OR '1'='1`, `"; DROP TABLE "Customer"; --`, `') OR 1=1 --`, '%', '_', '\\', '$1', '{"$ne": null}', '<script>alert(1)</script>', '${7*7}'];
@@ -186,11 +197,12 @@ describe('hostile input', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(100);
   });
 
-  it.each(CASES)('%s: refused or harmless, never a 500, nothing written', async (_name, request, outcome = 'rejected') => {
+  it.each(CASES)('%s: refused or harmless, never a 500, nothing written', async (_name, request, outcome = 'rejected', expectedCode) => {
     const before = await platform.rowCounts();
     const answer = await request();
     expect(answer.status).toBeLessThan(500);
     const code = answer.body?.errors?.[0]?.extensions?.code;
+    if (expectedCode) expect(code).toBe(expectedCode);
     if (outcome === 'nothing-found') {
       expect(answer.status).toBe(200);
       expect(answer.body?.errors).toBeUndefined();

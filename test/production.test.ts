@@ -26,11 +26,12 @@ function runService(entry: string, env: Record<string, string>): Promise<{ code:
   });
 }
 
-const STRONG = { AUTH_JWT_SECRET: 'a'.repeat(40), INTERNAL_JWT_SECRET: 'b'.repeat(40) };
+const STRONG = { AUTH_JWT_SECRET: 'a'.repeat(40), INTERNAL_JWT_SECRET: 'b'.repeat(40), AUTH_ISSUER: 'crm-dev', AUTH_AUDIENCE: 'crm-api' };
 
 describe('production refuses missing and default secrets', () => {
   it.each([
-    ['the gateway without a user token secret', 'gateway/src/server.ts', { INTERNAL_JWT_SECRET: STRONG.INTERNAL_JWT_SECRET }, 'AUTH_JWT_SECRET is not set'],
+    ['the gateway without a user token secret', 'gateway/src/server.ts', { ...STRONG, AUTH_JWT_SECRET: '' }, 'AUTH_JWT_SECRET is not set'],
+    ['the gateway without a token issuer', 'gateway/src/server.ts', { ...STRONG, AUTH_ISSUER: '' }, 'AUTH_ISSUER is not set'],
     ['the gateway with the development user token secret', 'gateway/src/server.ts', { ...STRONG, AUTH_JWT_SECRET: DEVELOPMENT_SECRETS.AUTH_JWT_SECRET }, 'AUTH_JWT_SECRET still has its default value'],
     ['the gateway with the manifest placeholder', 'gateway/src/server.ts', { ...STRONG, INTERNAL_JWT_SECRET: 'CHANGE_ME-internal-identity-secret-000000' }, 'INTERNAL_JWT_SECRET still has its default value'],
     ['the gateway with a short secret', 'gateway/src/server.ts', { ...STRONG, INTERNAL_JWT_SECRET: 'short' }, 'INTERNAL_JWT_SECRET must be at least 32 characters'],
@@ -45,7 +46,7 @@ describe('production refuses missing and default secrets', () => {
 
 describe('production mode', () => {
   let platform: TestPlatform;
-  const saved = { NODE_ENV: process.env.NODE_ENV, AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET, INTERNAL_JWT_SECRET: process.env.INTERNAL_JWT_SECRET };
+  const saved = Object.fromEntries(['NODE_ENV', ...Object.keys(STRONG)].map((key) => [key, process.env[key]]));
   let authorization: Record<string, string>;
 
   beforeAll(async () => {

@@ -132,6 +132,13 @@ describe('role matrix: sensitive fields', () => {
     }
   });
 
+  it('does not let a role that may not read emails search by them', async () => {
+    const search = 'query($s: String) { customers(filter: { search: $s }) { totalCount } }';
+    expect((await platform.gql(search, { s: 'ada@example' }, 'admin')).body.data).toEqual({ customers: { totalCount: 1 } });
+    expect((await platform.gql(search, { s: 'ada@example' }, 'viewer')).body.data).toEqual({ customers: { totalCount: 0 } });
+    expect((await platform.gql(search, { s: 'Ada' }, 'viewer')).body.data).toEqual({ customers: { totalCount: 1 } });
+  });
+
   it('keeps the rest of a response when one field is forbidden', async () => {
     const response = await platform.gql(`{ customer(id: "${ids.customer}") { name email } }`, {}, 'viewer');
     expect(response.body.data).toEqual({ customer: { name: 'Ada', email: null } });
@@ -230,6 +237,18 @@ describe('gateway → subgraph trust', () => {
     expect(codeOf(response)).toBe('FORBIDDEN');
   });
 
+  it('a service identity may look up entities but not call mutations or queries', async () => {
+    const service = { [IDENTITY_HEADER]: await new InternalIdentitySigner(DEVELOPMENT_SECRETS.INTERNAL_JWT_SECRET).sign({ kind: 'service', service: 'sales' }) };
+    const before = await platform.rowCounts();
+    const write = await postGraphQL(platform.subgraphs.customer.url, `mutation { deleteCustomer(id: "${ids.customer}") }`, {}, service);
+    expect(write.body.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: 'Mutation.deleteCustomer' });
+    const list = await postGraphQL(platform.subgraphs.customer.url, '{ customers { totalCount } }', {}, service);
+    expect(codeOf(list)).toBe('FORBIDDEN');
+    const lookup = await postGraphQL(platform.subgraphs.customer.url, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { archived } } }', { r: [{ __typename: 'Customer', id: ids.customer }] }, service);
+    expect(lookup.body.data).toEqual({ _entities: [{ archived: false }] });
+    expect(await platform.rowCounts()).toEqual(before);
+  });
+
   it('cross-service checks run under the calling service’s own identity', async () => {
     // A marketing user may not read orders, but marketing may check an order exists.
     const response = await platform.gql(`mutation { removeOrderAttribution(campaignId: "${ids.campaign}", orderId: "${ids.order}") { id } }`, {}, 'marketing');
@@ -267,6 +286,25 @@ describe('tokens from an identity provider (JWKS)', () => {
   it('accepts a token the provider signed, with the roles in its claim', async () => {
     const response = await postGraphQL(gateway.url, `{ customer(id: "${ids.customer}") { name email } }`, {}, { authorization: `Bearer ${await idpToken(privateKey, ['VIEWER'])}` });
     expect(response.body.data).toEqual({ customer: { name: 'Ada', email: null } });
+  });
+
+  it('answers 503 when the provider’s keys cannot be fetched', async () => {
+    const unreachable = await startGateway({
+      port: 0,
+      subgraphUrls: { customer: platform.subgraphs.customer.url, sales: platform.subgraphs.sales.url, marketing: platform.subgraphs.marketing.url },
+      userTokens: { issuer: 'https://idp.example', audience: 'crm', rolesClaim: 'roles', jwksUrl: 'http://127.0.0.1:1/jwks.json' },
+    });
+    try {
+      const response = await postGraphQL(unreachable.url, '{ customers { totalCount } }', {}, { authorization: `Bearer ${await idpToken(privateKey, ['ADMIN'])}` });
+      expect(response.status).toBe(503);
+      expect(codeOf(response)).toBe('IDENTITY_PROVIDER_UNAVAILABLE');
+      // Sandbox is never handed a token unless the secret is the public development one.
+      const page = await (await fetch(unreachable.url, { headers: { accept: 'text/html' } })).text();
+      expect(page).toContain('embeddable-sandbox');
+      expect(page).not.toContain('Bearer');
+    } finally {
+      await unreachable.stop();
+    }
   });
 
   it('refuses a token signed by another key, and the development HS256 tokens', async () => {

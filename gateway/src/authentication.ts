@@ -5,8 +5,17 @@ import { isProduction } from '../../lib/config';
 // How users' tokens are checked: an HS256 secret, or the JWKS of an identity provider.
 export type UserTokenSettings = { issuer: string; audience: string; rolesClaim: string } & ({ secret: string } | { jwksUrl: string });
 
+// Production names the issuer and audience it trusts; a development default there would accept
+// tokens minted for something else.
+function requiredInProduction(name: string, developmentDefault: string): string {
+  const value = process.env[name];
+  if (value) return value;
+  if (isProduction()) throw new InsecureConfigurationError(`Refusing to start in production: ${name} is not set`);
+  return developmentDefault;
+}
+
 export function userTokenSettingsFromEnv(): UserTokenSettings {
-  const common = { issuer: process.env.AUTH_ISSUER ?? 'crm-dev', audience: process.env.AUTH_AUDIENCE ?? 'crm-api', rolesClaim: process.env.AUTH_ROLES_CLAIM ?? 'roles' };
+  const common = { issuer: requiredInProduction('AUTH_ISSUER', 'crm-dev'), audience: requiredInProduction('AUTH_AUDIENCE', 'crm-api'), rolesClaim: process.env.AUTH_ROLES_CLAIM ?? 'roles' };
   const jwksUrl = process.env.AUTH_JWKS_URL;
   return jwksUrl ? { ...common, jwksUrl } : { ...common, secret: secretFromEnv('AUTH_JWT_SECRET') };
 }
@@ -19,21 +28,31 @@ function rolesOf(payload: JWTPayload, claim: string): Role[] {
   return [...new Set(list.map((role) => String(role).toUpperCase()).filter(isRole))];
 }
 
+// jose's codes for a key set it could not fetch or read: the provider's fault, not the token's.
+const PROVIDER_FAILURES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
+
 // Turns the Authorization header into an identity: none → anonymous (protected fields then
 // answer UNAUTHENTICATED); a token that is malformed, expired, or from the wrong issuer or
-// audience → AuthenticationError, which the gateway answers with 401.
+// audience → AuthenticationError, which the gateway answers with 401 (503 when the identity
+// provider's keys cannot be fetched).
 export function createUserAuthenticator(settings: UserTokenSettings): (authorization: string | undefined) => Promise<Identity> {
-  const key = 'jwksUrl' in settings ? createRemoteJWKSet(new URL(settings.jwksUrl)) : new TextEncoder().encode(settings.secret);
-  const algorithms = 'jwksUrl' in settings ? ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'] : ['HS256'];
+  const options = { issuer: settings.issuer, audience: settings.audience, requiredClaims: ['sub', 'exp'], clockTolerance: 5 };
+  const jwks = 'jwksUrl' in settings ? createRemoteJWKSet(new URL(settings.jwksUrl)) : null;
+  const secret = 'secret' in settings ? new TextEncoder().encode(settings.secret) : null;
+  const verify = (token: string) =>
+    jwks ? jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'] }) : jwtVerify(token, secret!, { ...options, algorithms: ['HS256'] });
   return async (authorization) => {
     if (!authorization) return ANONYMOUS;
     const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     if (!token) throw new AuthenticationError('The Authorization header must be "Bearer <token>"');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key as Uint8Array, { issuer: settings.issuer, audience: settings.audience, algorithms, requiredClaims: ['sub', 'exp'], clockTolerance: 5 }));
+      ({ payload } = await verify(token));
     } catch (error) {
       const code = (error as { code?: string }).code;
+      if (jwks && (!code?.startsWith('ERR_J') || PROVIDER_FAILURES.has(code))) {
+        throw new AuthenticationError("The identity provider's keys could not be fetched; try again shortly", 503);
+      }
       throw new AuthenticationError(code === 'ERR_JWT_EXPIRED' ? 'The token has expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `The token was rejected: ${(error as Error).message}` : 'The token is not valid');
     }
     return { kind: 'user', userId: payload.sub!, roles: rolesOf(payload, settings.rolesClaim) };

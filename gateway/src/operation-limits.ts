@@ -3,13 +3,18 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, type ValidationRule } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { isProduction } from '../../lib/config';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../lib/pagination';
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
-// A page multiplies what it selects by the rows it asks for, including the default page size
-// and sizes passed as variables.
-const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
-  typeof args.first === 'number' ? 1 + args.first * childComplexity : undefined;
+// A page multiplies what it selects by the rows it can return: sizes passed as variables,
+// the default for a missing or null size, and never less than none (a negative size on an alias
+// must not subtract from its siblings) or more than a subgraph serves.
+const pageEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (!field.args.some((argument) => argument.name === 'first')) return undefined;
+  const first = typeof args.first === 'number' ? Math.min(Math.max(args.first, 0), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
+  return 1 + first * childComplexity;
+};
 
 // Refuses a request naming an operation its document does not hold, and an operation whose
 // rows would multiply past the limit (a page of customers with a page of orders each, with a

@@ -96,8 +96,16 @@ export class ResilientDataSource extends RemoteGraphQLDataSource {
     try {
       return await this.breaker.fire(call);
     } catch (error) {
-      const { code, name } = error as { code?: string; name?: string };
-      const reason = this.breaker.opened && code === 'EOPENBREAKER' ? 'its circuit is open' : code === 'ETIMEDOUT' || name === 'TimeoutError' ? `no answer within ${this.resilience.timeoutMs} ms` : 'it did not answer';
+      const { code, name, extensions } = error as { code?: string; name?: string; extensions?: { response?: { status?: number } } };
+      const reason =
+        this.breaker.opened && code === 'EOPENBREAKER'
+          ? 'its circuit is open'
+          : code === 'ETIMEDOUT' || name === 'TimeoutError'
+            ? `no answer within ${this.resilience.timeoutMs} ms`
+            : extensions?.response?.status === 401
+              ? // The operator's problem, not the client's: logged in full, reported as an outage.
+                'it refused the gateway’s identity (check INTERNAL_JWT_SECRET and clocks)'
+              : 'it did not answer';
       throw new SubgraphUnavailableError(this.name, reason);
     }
   }

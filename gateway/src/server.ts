@@ -4,7 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { SUBGRAPH_NAMES, isProduction, servicePort, subgraphUrl, type SubgraphName } from '../../lib/config';
 import { runStandalone, startGraphQLServer, type RunningServer } from '../../lib/http-server';
-import { InternalIdentitySigner, secretFromEnv, type Identity } from '../../lib/auth';
+import { DEVELOPMENT_SECRETS, InternalIdentitySigner, secretFromEnv, type Identity } from '../../lib/auth';
 import { createMetrics } from '../../lib/metrics';
 import { createUserAuthenticator, mintDevelopmentToken, userTokenSettingsFromEnv, type UserTokenSettings } from './authentication';
 import { SUPERGRAPH_FILE, withoutSecurityFeatures } from './compose';
@@ -41,8 +41,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const dataSources = new Map<string, ResilientDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: withoutSecurityFeatures(options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8')),
-    // The default fetcher keeps connections to each subgraph alive and pooled; APQ sends a
-    // query's hash instead of its text once a subgraph has seen it.
+    // Each data source keeps its subgraph's connections alive and pooled (subgraph-fetcher.ts);
+    // APQ sends a query's hash instead of its text once a subgraph has seen it.
     buildService: ({ name, url }) => {
       const dataSource = new ResilientDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, options.resilience?.[name as SubgraphName] ?? resilienceFromEnv(name), signer);
       dataSources.set(name, dataSource);
@@ -63,7 +63,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
             embed: {
               initialState: {
                 pollForSchemaUpdates: false,
-                ...('secret' in userTokens ? { sharedHeaders: { Authorization: `Bearer ${await mintDevelopmentToken('admin', '12h', userTokens)}` } } : {}),
+                // Only with the development secret, which is public anyway: a gateway run in
+                // development mode with a real secret must not hand out admin tokens.
+                ...('secret' in userTokens && userTokens.secret === DEVELOPMENT_SECRETS.AUTH_JWT_SECRET
+                  ? { sharedHeaders: { Authorization: `Bearer ${await mintDevelopmentToken('admin', '12h', userTokens)}` } }
+                  : {}),
               },
             },
           }),

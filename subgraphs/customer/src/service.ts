@@ -20,7 +20,8 @@ const SORT_FIELDS = { NAME: 'name', CREATED_AT: 'createdAt', UPDATED_AT: 'update
 
 
 
-export async function listCustomers(prisma: PrismaClient, args: ListArgs<keyof typeof SORT_FIELDS>) {
+// searchEmail: false for callers who may not read emails, so a search cannot reveal them.
+export async function listCustomers(prisma: PrismaClient, args: ListArgs<keyof typeof SORT_FIELDS>, searchEmail: boolean) {
   const first = pageSize(args.first);
   const filter = parseInput(customerFilter, args.filter, 'filter') ?? {};
   const sortField = SORT_FIELDS[args.orderBy?.field ?? 'CREATED_AT'];
@@ -39,7 +40,7 @@ export async function listCustomers(prisma: PrismaClient, args: ListArgs<keyof t
       ? {
           OR: [
             { name: { contains: filter.search, mode: 'insensitive' } },
-            { email: { contains: filter.search, mode: 'insensitive' } },
+            ...(searchEmail ? [{ email: { contains: filter.search, mode: 'insensitive' } } as const] : []),
             { company: { contains: filter.search, mode: 'insensitive' } },
           ],
         }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, nonEmptyText, optionalText, searchText } from '../../../lib/validation';
+import { id, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/validation';
 
 const email = z.email({ message: 'must be a valid email address' }).max(254).transform((value) => value.toLowerCase()).nullish();
 const phone = z
@@ -45,8 +45,8 @@ export const customerFilter = z
     ownerId: z.string().max(100).nullish(),
     tags: z.array(z.string().max(50)).max(50).nullish(),
     company: searchText,
-    createdAfter: z.date().nullish(),
-    createdBefore: z.date().nullish(),
+    createdAfter: storableDate.nullish(),
+    createdBefore: storableDate.nullish(),
     includeArchived: z.boolean().nullish(),
   })
   .nullish();
@@ -71,7 +71,7 @@ export const logInteractionInput = z.object({
   type: interactionType,
   subject: nonEmptyText(300),
   body: optionalText(10_000),
-  occurredAt: z.date().nullish(),
+  occurredAt: storableDate.nullish(),
 });
 
 export type LifecycleStatus = z.infer<typeof lifecycleStatus>;

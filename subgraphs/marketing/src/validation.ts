@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, money, nonEmptyText, optionalText, searchText } from '../../../lib/validation';
+import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/validation';
 
 const campaignStatus = z.enum(['DRAFT', 'SCHEDULED', 'ACTIVE', 'PAUSED', 'COMPLETED']);
 const channel = z.enum(['EMAIL', 'SMS', 'SOCIAL', 'SEARCH', 'DISPLAY', 'EVENT']);
@@ -34,8 +34,8 @@ export const createCampaignInput = z
     channel,
     status: campaignStatus.nullish().transform((value) => value ?? 'DRAFT'),
     budget: money,
-    startsAt: z.date().nullish(),
-    endsAt: z.date().nullish(),
+    startsAt: storableDate.nullish(),
+    endsAt: storableDate.nullish(),
     segmentId: id.nullish(),
   })
   .refine(schedule, scheduleIssue);
@@ -46,8 +46,8 @@ export const updateCampaignInput = z
     channel: channel.optional(),
     status: campaignStatus.optional(),
     budget: money.optional(),
-    startsAt: z.date().nullish(),
-    endsAt: z.date().nullish(),
+    startsAt: storableDate.nullish(),
+    endsAt: storableDate.nullish(),
     segmentId: id.nullish(),
   })
   .refine(schedule, scheduleIssue);
@@ -63,7 +63,7 @@ export const campaignFilter = z
 
 export const memberIds = z.array(id).min(1, { message: 'must name at least one customer' }).max(1_000, { message: 'must name at most 1000 customers' });
 
-export const recordResponseInput = z.object({ campaignId: id, customerId: id, type: responseType, occurredAt: z.date().nullish() });
+export const recordResponseInput = z.object({ campaignId: id, customerId: id, type: responseType, occurredAt: storableDate.nullish() });
 
 const campaignFlow: Record<CampaignStatus, CampaignStatus[]> = {
   DRAFT: ['SCHEDULED', 'ACTIVE'],

@@ -3,7 +3,7 @@ import { fetchEntities, type PeerService } from '../../../lib/entity-client';
 import { toMinorUnits } from '../../../lib/money';
 import { keyset, pageSize, toConnection, type ListArgs } from '../../../lib/pagination';
 import { writeOrFail } from '../../../lib/prisma-errors';
-import { parseId, parseInput } from '../../../lib/validation';
+import { MAX_MINOR_UNITS, parseId, parseInput } from '../../../lib/validation';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
 import {
   canMoveOrder,
@@ -110,6 +110,7 @@ export async function createOrder(prisma: PrismaClient, peers: Peers, rawInput: 
     unitPriceMinor: products.get(item.productId)!.priceMinor,
   }));
   const totalMinor = items.reduce((sum, item) => sum + item.unitPriceMinor * BigInt(item.quantity), 0n);
+  if (totalMinor > MAX_MINOR_UNITS) throw badUserInput('input.items: the order total is larger than an amount can be', 'input.items');
   return prisma.order.create({
     data: {
       customerId: input.customerId,

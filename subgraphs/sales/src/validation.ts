@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, money, nonEmptyText, optionalText, searchText } from '../../../lib/validation';
+import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/validation';
 
 export const orderStatus = z.enum(['DRAFT', 'PLACED', 'PAID', 'FULFILLED', 'CANCELLED']);
 export const opportunityStage = z.enum(['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION', 'CLOSED_WON', 'CLOSED_LOST']);
@@ -11,7 +11,8 @@ const calendarDate = z
   .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), {
     message: 'is not a calendar date',
   })
-  .transform((value) => new Date(`${value}T00:00:00Z`));
+  .transform((value) => new Date(`${value}T00:00:00Z`))
+  .pipe(storableDate);
 const probability = z.number().int({ message: 'must be a whole number' }).min(0, { message: 'must be between 0 and 100' }).max(100, { message: 'must be between 0 and 100' });
 
 export const createProductInput = z.object({
@@ -53,8 +54,8 @@ export const orderFilter = z
   .object({
     customerId: id.nullish(),
     status: z.array(orderStatus).nullish(),
-    createdAfter: z.date().nullish(),
-    createdBefore: z.date().nullish(),
+    createdAfter: storableDate.nullish(),
+    createdBefore: storableDate.nullish(),
   })
   .nullish();
 

@@ -12,7 +12,8 @@ export const resolvers = {
   ...scalarResolvers,
   Query: {
     customer: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.customer.load(parseId(args.id)),
-    customers: (_: unknown, args: Parameters<typeof service.listCustomers>[1], { prisma }: CustomerContext) => service.listCustomers(prisma, args),
+    customers: (_: unknown, args: Parameters<typeof service.listCustomers>[1], { prisma, allows }: CustomerContext) =>
+      service.listCustomers(prisma, args, allows('Customer.email')),
     contact: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.contact.load(parseId(args.id)),
     interaction: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.interaction.load(parseId(args.id)),
   },
