@@ -160,7 +160,7 @@ function plan(services: Services, cursors: string[], credentials: Credentials): 
   // BENCH_SCENARIOS=single-subgraph,… runs only those (to profile one of them).
   const only = process.env.BENCH_SCENARIOS?.split(',');
   return [
-    ...rounds('single-subgraph', SINGLE_SUBGRAPH_QUERY, 20, [direct, ours]),
+    ...rounds('single-subgraph', SINGLE_SUBGRAPH_QUERY, 20, [direct, ours, direct, ours]),
     ...rounds('three-subgraph', THREE_SUBGRAPH_QUERY, 20, [ours, hive, ours, hive]),
     ...[10, 100, 1000].flatMap((pageSize) => rounds('page-size', THREE_SUBGRAPH_QUERY, pageSize, [ours])),
     // One request at a time: the latency of a list query itself, without 19 others queued ahead.
