@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { signUserToken } from '../gateway/src/authentication';
 import { IDENTITY_HEADER, InternalIdentitySigner } from '../lib/auth';
 
 // The services run in production mode, which refuses development secrets, so each bench run
@@ -7,13 +7,11 @@ import { IDENTITY_HEADER, InternalIdentitySigner } from '../lib/auth';
 // the gateway would have signed for a subgraph (and for Hive Gateway to pass on).
 export async function benchCredentials(lifetimeSeconds = 4 * 3600) {
   const secrets = { AUTH_JWT_SECRET: randomBytes(32).toString('base64url'), INTERNAL_JWT_SECRET: randomBytes(32).toString('base64url'), AUTH_ISSUER: 'crm-dev', AUTH_AUDIENCE: 'crm-api' };
-  const userToken = await new SignJWT({ roles: ['ADMIN'] })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('bench')
-    .setIssuer('crm-dev')
-    .setAudience('crm-api')
-    .setExpirationTime(`${lifetimeSeconds}s`)
-    .sign(new TextEncoder().encode(secrets.AUTH_JWT_SECRET));
+  const userToken = await signUserToken(
+    { secret: secrets.AUTH_JWT_SECRET, issuer: secrets.AUTH_ISSUER, audience: secrets.AUTH_AUDIENCE, rolesClaim: 'roles' },
+    { sub: 'bench', roles: ['ADMIN'] },
+    `${lifetimeSeconds}s`,
+  );
   const identity = await new InternalIdentitySigner(secrets.INTERNAL_JWT_SECRET, lifetimeSeconds).sign({ kind: 'user', userId: 'bench', roles: ['ADMIN'] });
   return {
     secrets,

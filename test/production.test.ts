@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { SignJWT } from 'jose';
-import { mintDevelopmentToken } from '../gateway/src/authentication';
+import { mintDevelopmentToken, signUserToken } from '../gateway/src/authentication';
 import { DEVELOPMENT_SECRETS } from '../lib/auth';
 import { expectNoErrors, postGraphQL, startTestPlatform, type TestPlatform } from './harness';
 
@@ -53,7 +52,7 @@ describe('production mode', () => {
     Object.assign(process.env, { NODE_ENV: 'production', ...STRONG });
     platform = await startTestPlatform();
     // In production tokens come from an identity provider sharing the configured secret.
-    const token = await new SignJWT({ roles: ['ADMIN'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('ops').setIssuer('crm-dev').setAudience('crm-api').setExpirationTime('5m').sign(new TextEncoder().encode(STRONG.AUTH_JWT_SECRET));
+    const token = await signUserToken({ secret: STRONG.AUTH_JWT_SECRET, issuer: STRONG.AUTH_ISSUER, audience: STRONG.AUTH_AUDIENCE, rolesClaim: 'roles' }, { sub: 'ops', roles: ['ADMIN'] }, '5m');
     authorization = { authorization: `Bearer ${token}` };
   });
   afterAll(async () => {
@@ -86,7 +85,7 @@ describe('production mode', () => {
 
   it('refuses development tokens', async () => {
     await expect(mintDevelopmentToken('admin')).rejects.toThrow('cannot be minted in production');
-    const developmentToken = await new SignJWT({ roles: ['ADMIN'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('user-admin').setIssuer('crm-dev').setAudience('crm-api').setExpirationTime('5m').sign(new TextEncoder().encode(DEVELOPMENT_SECRETS.AUTH_JWT_SECRET));
+    const developmentToken = await signUserToken({ secret: DEVELOPMENT_SECRETS.AUTH_JWT_SECRET, issuer: STRONG.AUTH_ISSUER, audience: STRONG.AUTH_AUDIENCE, rolesClaim: 'roles' }, { sub: 'user-admin', roles: ['ADMIN'] }, '5m');
     expect((await postGraphQL(platform.gatewayUrl, '{ customers { totalCount } }', {}, { authorization: `Bearer ${developmentToken}` })).status).toBe(401);
   });
 });

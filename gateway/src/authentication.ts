@@ -77,18 +77,23 @@ export const DEMO_USERS = {
 
 export type DemoUser = keyof typeof DEMO_USERS;
 
-// Development only: production tokens come from an identity provider, never from the platform.
-export async function mintDevelopmentToken(user: DemoUser, expiresIn = '12h', configured?: UserTokenSettings): Promise<string> {
-  if (isProduction()) throw new InsecureConfigurationError('Development tokens cannot be minted in production (NODE_ENV=production)');
-  const settings = configured ?? userTokenSettingsFromEnv();
-  if (!('secret' in settings)) throw new InsecureConfigurationError('AUTH_JWKS_URL is set: tokens come from that identity provider');
-  const { sub, name, roles } = DEMO_USERS[user];
-  return new SignJWT({ name, [settings.rolesClaim]: roles })
+// An HS256 user token as an identity provider sharing the secret would issue it: for the demo
+// users here, and for the benchmark and tests, which run in production mode.
+export function signUserToken(settings: { secret: string; issuer: string; audience: string; rolesClaim: string }, user: { sub: string; roles: readonly Role[]; name?: string }, expiresIn: string): Promise<string> {
+  return new SignJWT({ ...(user.name ? { name: user.name } : {}), [settings.rolesClaim]: user.roles })
     .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
+    .setSubject(user.sub)
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
     .setIssuedAt()
     .setExpirationTime(expiresIn)
     .sign(new TextEncoder().encode(settings.secret));
+}
+
+// Development only: production tokens come from an identity provider, never from the platform.
+export async function mintDevelopmentToken(user: DemoUser, expiresIn = '12h', configured?: UserTokenSettings): Promise<string> {
+  if (isProduction()) throw new InsecureConfigurationError('Development tokens cannot be minted in production (NODE_ENV=production)');
+  const settings = configured ?? userTokenSettingsFromEnv();
+  if (!('secret' in settings)) throw new InsecureConfigurationError('AUTH_JWKS_URL is set: tokens come from that identity provider');
+  return signUserToken(settings, DEMO_USERS[user], expiresIn);
 }
