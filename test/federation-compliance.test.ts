@@ -1,0 +1,131 @@
+import { composeServices } from '@apollo/composition';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { startGateway } from '../gateway/src/server';
+import type { RunningServer } from '../lib/http-server';
+import { postGraphQL, type GraphQLResponse } from './harness';
+
+// Two small subgraphs that hide an enum value, an argument, a field and a type with
+// @inaccessible, next to @authenticated (which the gateway strips before planning).
+const CATALOG = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@inaccessible", "@authenticated"])
+  enum Status { ACTIVE RETIRED SECRET @inaccessible }
+  type Item @key(fields: "id") {
+    id: ID!
+    status: Status
+    internalNote: String @inaccessible
+  }
+  type Vault @inaccessible { code: String }
+  input VaultFilter @inaccessible { code: String }
+  union SearchResult = Item | Vault
+  type Query {
+    items(status: Status, includeHidden: Boolean @inaccessible, vault: VaultFilter @inaccessible): [Item!]!
+    search: [SearchResult!]!
+    vault: Vault @inaccessible
+    me: String @authenticated
+  }
+`;
+const PRICING = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Item @key(fields: "id") { id: ID! price: Int }
+`;
+
+const ITEMS = [
+  { id: '1', status: 'ACTIVE', internalNote: 'hidden note' },
+  { id: '2', status: 'SECRET', internalNote: 'hidden note' },
+];
+const catalogResolvers = {
+  Query: {
+    items: (_: unknown, args: { status?: string; includeHidden?: boolean }) => ITEMS.filter((item) => !args.status || item.status === args.status),
+    vault: () => ({ code: 'hidden code' }),
+    search: () => [{ __typename: 'Item', ...ITEMS[0] }, { __typename: 'Vault', code: 'hidden code' }],
+    me: () => 'me',
+  },
+  Item: { __resolveReference: (ref: { id: string }) => ITEMS.find((item) => item.id === ref.id) },
+};
+const pricingResolvers = { Item: { price: () => 10 } };
+
+const servers: ApolloServer[] = [];
+let gateway: RunningServer;
+let catalogUrl: string;
+
+async function startSubgraph(typeDefs: string, resolvers: object): Promise<string> {
+  const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers: resolvers as never }) });
+  servers.push(server);
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  return url;
+}
+
+beforeAll(async () => {
+  catalogUrl = await startSubgraph(CATALOG, catalogResolvers);
+  const pricingUrl = await startSubgraph(PRICING, pricingResolvers);
+  const composed = composeServices([
+    { name: 'customer', url: catalogUrl, typeDefs: parse(CATALOG) },
+    { name: 'sales', url: pricingUrl, typeDefs: parse(PRICING) },
+  ]);
+  if (composed.errors) throw new Error(composed.errors.join('\n'));
+  gateway = await startGateway({ port: 0, supergraphSdl: composed.supergraphSdl, subgraphUrls: { customer: catalogUrl, sales: pricingUrl, marketing: pricingUrl } });
+});
+afterAll(async () => {
+  await gateway?.stop();
+  for (const server of servers) await server.stop();
+});
+
+const ask = (query: string, variables?: Record<string, unknown>) => postGraphQL(gateway.url, query, variables);
+const codeOf = (response: GraphQLResponse) => response.body.errors?.[0]?.extensions?.code;
+
+describe('@inaccessible at the gateway', () => {
+  it('keeps hidden enum values, arguments, fields and types out of the API schema', async () => {
+    const response = await ask(`{
+      status: __type(name: "Status") { enumValues(includeDeprecated: true) { name } }
+      item: __type(name: "Item") { fields { name } }
+      vault: __type(name: "Vault") { name }
+      union: __type(name: "SearchResult") { possibleTypes { name } }
+      query: __type(name: "Query") { fields { name args { name } } }
+      schema: __schema { types { name } }
+    }`);
+    expect(response.body.errors).toBeUndefined();
+    const data = response.body.data!;
+    expect(data.status.enumValues.map((value: { name: string }) => value.name)).toEqual(['ACTIVE', 'RETIRED']);
+    expect(data.item.fields.map((field: { name: string }) => field.name).sort()).toEqual(['id', 'price', 'status']);
+    expect(data.vault).toBeNull();
+    expect(data.schema.types.map((type: { name: string }) => type.name)).not.toContain('Vault');
+    const fields = Object.fromEntries(data.query.fields.map((field: { name: string; args: { name: string }[] }) => [field.name, field.args.map((arg) => arg.name)]));
+    expect(fields).toEqual({ items: ['status'], search: [], me: [] });
+    expect(data.union.possibleTypes).toEqual([{ name: 'Item' }]);
+    expect(JSON.stringify(data)).not.toMatch(/SECRET|internalNote|includeHidden|Vault|inaccessible/);
+  });
+
+  it.each([
+    ['an inaccessible enum value', '{ items(status: SECRET) { id } }'],
+    ['an inaccessible argument', '{ items(includeHidden: true) { id } }'],
+    ['an inaccessible field', '{ items { id internalNote } }'],
+    ['an inaccessible root field', '{ vault { code } }'],
+    ['an inaccessible type in a fragment', '{ search { ... on Vault { code } } }'],
+    ['an inaccessible input type as a variable type', 'query($v: VaultFilter) { items(vault: $v) { id } }'],
+  ])('rejects a query naming %s with GRAPHQL_VALIDATION_FAILED', async (_case, query) => {
+    const response = await ask(query);
+    expect(response.status).toBe(400);
+    expect(codeOf(response)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(response.body.data).toBeUndefined();
+  });
+
+  it('rejects an inaccessible enum value passed as a variable', async () => {
+    const response = await ask('query($s: Status) { items(status: $s) { id } }', { s: 'SECRET' });
+    expect(response.status).toBe(400);
+    expect(codeOf(response)).toBe('BAD_USER_INPUT');
+  });
+
+  it('never returns an inaccessible enum value or type a subgraph answers with', async () => {
+    const items = await ask('{ items { id status price } }');
+    expect(JSON.stringify(items.body)).not.toContain('SECRET');
+    expect(items.body.data?.items).toEqual([
+      { id: '1', status: 'ACTIVE', price: 10 },
+      { id: '2', status: null, price: 10 },
+    ]);
+    const search = await ask('{ search { __typename ... on Item { id } } }');
+    expect(JSON.stringify(search.body)).not.toContain('Vault');
+  });
+});
