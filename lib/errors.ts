@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'SUBGRAPH_UNAVAILABLE'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
+  | 'MUTATION_NOT_RUN'
   | 'INTERNAL_SERVER_ERROR';
 
 // Messages start with the field they are about, so they read well even without the code.
@@ -37,4 +38,13 @@ export class SubgraphUnavailableError extends GraphQLError {
       extensions: { code: 'SUBGRAPH_UNAVAILABLE', service },
     });
   }
+}
+
+// Root mutation fields run one after another. Once one has failed, the later ones are not run,
+// so a client never gets writes it was not told about; earlier fields keep their results.
+export function mutationNotRun(field: string, failedField: string): GraphQLError {
+  return new GraphQLError(`${field}: not run, because the earlier mutation field ${failedField} failed`, {
+    path: [field],
+    extensions: { code: 'MUTATION_NOT_RUN', field, failedField },
+  });
 }
