@@ -10,6 +10,7 @@ import { startGraphQLServer, type RunningServer } from './http-server';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { SubgraphName, SubgraphOptions } from './config';
 import { createMetrics } from './metrics';
+import { stopMutationsAfterFailure } from './serial-mutations';
 
 type SubgraphDefinition<C extends DatabaseClient, L> = {
   name: SubgraphName;
@@ -32,6 +33,8 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
   const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
   const schema = buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
   const mayRead = enforceAuthorization(schema);
+  // After the authorization guards, so a refused field also stops the ones after it.
+  stopMutationsAfterFailure(schema);
   const internalSecret = new TextEncoder().encode(secretFromEnv('INTERNAL_JWT_SECRET'));
   const metrics = createMetrics(definition.name);
   const database = connectDatabase(definition.Client, options.databaseUrl, () => metrics.sqlStatements.inc());
