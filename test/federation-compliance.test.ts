@@ -2,7 +2,7 @@ import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse } from 'graphql';
+import { getIntrospectionQuery, parse } from 'graphql';
 import { startGateway } from '../gateway/src/server';
 import type { RunningServer } from '../lib/http-server';
 import { postGraphQL, type GraphQLResponse } from './harness';
@@ -127,5 +127,36 @@ describe('@inaccessible at the gateway', () => {
     ]);
     const search = await ask('{ search { __typename ... on Item { id } } }');
     expect(JSON.stringify(search.body)).not.toContain('Vault');
+  });
+});
+
+// graphql-js 16.9+ answers __Type.isOneOf and tools ask for it (getIntrospectionQuery's oneOf
+// option); the gateway's query planner does not know the field.
+describe('introspection asking for isOneOf', () => {
+  it('is answered by the gateway from the API schema', async () => {
+    const response = await ask(getIntrospectionQuery({ oneOf: true }));
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+    const types: { name: string; isOneOf: boolean | null }[] = response.body.data!.__schema.types;
+    expect(types.find((type) => type.name === 'Item')).toMatchObject({ isOneOf: null });
+    expect(types.map((type) => type.name)).not.toContain('Vault');
+  });
+
+  it('is refused with GRAPHQL_VALIDATION_FAILED, not a 500, next to fields the subgraphs answer', async () => {
+    const response = await ask('{ items { id } __type(name: "Item") { name isOneOf } }');
+    expect(response.status).toBe(400);
+    expect(codeOf(response)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(response.body.errors?.[0].message).toContain('isOneOf');
+  });
+
+  it('leaves other introspection next to subgraph fields to the gateway', async () => {
+    const response = await ask('{ items { id } __type(name: "Item") { name } __typename }');
+    expect(response.body).toEqual({ data: { items: [{ id: '1' }, { id: '2' }], __type: { name: 'Item' }, __typename: 'Query' } });
+  });
+
+  it('is answered by a subgraph called directly', async () => {
+    const response = await postGraphQL(catalogUrl, getIntrospectionQuery({ oneOf: true }));
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
   });
 });

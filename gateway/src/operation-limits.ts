@@ -1,6 +1,18 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ValidationRule } from 'graphql';
+import {
+  execute,
+  GraphQLError,
+  Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationRule,
+} from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { isProduction } from '../../lib/config';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../lib/pagination';
@@ -16,6 +28,29 @@ const pageEstimator: ComplexityEstimator = ({ field, args, childComplexity }) =>
   return 1 + first * childComplexity;
 };
 
+// Whether an operation selects nothing but __schema, __type and __typename.
+function onlyIntrospection(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>): boolean {
+  return selectionSet.selections.every((selection) => {
+    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__');
+    const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
+    return !!fragment && onlyIntrospection(fragment.selectionSet, fragments);
+  });
+}
+
+function selectsIsOneOf(schema: GraphQLSchema, document: DocumentNode): boolean {
+  const typeInfo = new TypeInfo(schema);
+  let found = false;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        if (node.name.value === 'isOneOf' && typeInfo.getParentType()?.name === '__Type') found = true;
+      },
+    }),
+  );
+  return found;
+}
+
 // Refuses a request naming an operation its document does not hold, and an operation whose
 // rows would multiply past the limit (a page of customers with a page of orders each, with a
 // page of items each...), before any subgraph is asked.
@@ -23,11 +58,19 @@ function operationChecks(maxCost: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, schema, operation }) {
+        async didResolveOperation({ request, source, document, schema, operation }) {
           // Apollo Server leaves this to the executor, and Apollo Gateway's answers it with a 500.
           if (!operation) {
             throw new GraphQLError(`The document has no operation named ${JSON.stringify(request.operationName ?? '')}, or several and no operationName`, {
               extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } },
+            });
+          }
+          // The gateway's query planner knows introspection without __Type.isOneOf (graphql-js
+          // 16.9+ and current tools ask for it) and answers it with a 500. Introspection alone is
+          // answered below from the API schema; next to fields of the subgraphs it cannot be.
+          if (source.includes('isOneOf') && !onlyIntrospection(operation.selectionSet, fragmentsOf(document)) && selectsIsOneOf(schema, document)) {
+            throw new GraphQLError('__Type.isOneOf can only be asked in an operation that asks for nothing but introspection', {
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
             });
           }
           let cost: number;
@@ -43,10 +86,22 @@ function operationChecks(maxCost: number): ApolloServerPlugin {
             });
           }
         },
+        // What the gateway would do for introspection (graphql-js over the API schema, no
+        // subgraph asked), without its planner. Errors (variables that do not fit) are left to
+        // the gateway, so they are reported and formatted like any other.
+        async responseForOperation({ schema, document, operation, request, contextValue }) {
+          if (!operation || !onlyIntrospection(operation.selectionSet, fragmentsOf(document))) return null;
+          const result = await execute({ schema, document, operationName: request.operationName, variableValues: request.variables, contextValue });
+          if (result.errors?.length) return null;
+          return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: result } };
+        },
       };
     },
   };
 }
+
+const fragmentsOf = (document: DocumentNode) =>
+  new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
 
 // Limits sized for this graph: its deepest useful query (customers → edges → node → orders →
 // nodes → items → product → price → amount) is 9 levels deep, its richest a few hundred tokens,
