@@ -16,7 +16,18 @@ import { registerProcessMetrics, type Metrics } from './metrics';
 // `ready` decides the status code; dependencies say what each one is doing.
 export type Readiness = { ready: boolean; dependencies: Record<string, unknown> };
 
-export type RunningServer = { name: string; url: string; port: number; stop(): Promise<void> };
+export type RunningServer = {
+  name: string;
+  url: string;
+  port: number;
+  // Reports not-ready at once, keeps serving for graceMs (so load balancers and the gateway
+  // stop sending before the port closes), then stops after in-flight requests finish.
+  drain(graceMs: number): Promise<void>;
+  stop(): Promise<void>;
+};
+
+// 'starting' until warm-up has run; 'draining' from the first shutdown signal on.
+type Lifecycle = 'starting' | 'serving' | 'draining';
 
 type ServerOptions<Ctx extends BaseContext> = {
   name: string;
@@ -27,6 +38,13 @@ type ServerOptions<Ctx extends BaseContext> = {
   plugins?: ApolloServerPlugin<Ctx>[];
   validationRules?: ValidationRule[];
   maxTokens?: number;
+  // Largest request body; the gateway limits clients, subgraphs the gateway's larger requests.
+  maxBodyBytes: string;
+  // Answers browsers' preflight requests and adds Access-Control-* headers (gateway only).
+  cors?: express.RequestHandler;
+  // Work done once after listening and before reporting ready, so the first real request
+  // does not pay for cold caches and connections.
+  warmUp?: (url: string) => Promise<void>;
   // Who is calling; throws AuthenticationError for credentials that do not check out.
   authenticate: (req: express.Request) => Promise<Identity>;
   context: (req: express.Request, identity: Identity) => Promise<Ctx>;
@@ -52,6 +70,7 @@ const CLIENT_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
+  'MUTATION_NOT_RUN',
 ]);
 
 const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
@@ -116,13 +135,22 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: options.name });
   });
+  let lifecycle: Lifecycle = 'starting';
   app.get('/ready', async (_req, res) => {
+    if (lifecycle !== 'serving') return void res.status(503).json({ status: lifecycle, service: options.name });
     const { ready, dependencies } = await options.readiness();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name, dependencies });
+  });
+  // While draining, kept-alive clients are told to reconnect elsewhere after each answer, so
+  // no idle connection is left to be cut when the port closes.
+  app.use((_req, res, next) => {
+    if (lifecycle === 'draining') res.setHeader('connection', 'close');
+    next();
   });
   // Credentials are checked before the body is read: a subgraph spends nothing on a caller
   // without a signed identity, and a gateway nothing on a bad token.
   const authenticate: express.RequestHandler = (req, res, next) => {
+    if (req.method === 'OPTIONS') return next();
     options.authenticate(req).then(
       (identity) => {
         res.locals.identity = identity;
@@ -130,14 +158,20 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
       },
       (error) => {
         if (!(error instanceof AuthenticationError)) return next(error);
-        res.status(error.status).json({ errors: [{ message: error.message, extensions: { code: error.status === 503 ? 'IDENTITY_PROVIDER_UNAVAILABLE' : 'UNAUTHENTICATED' } }] });
+        // In the media type the client asked for, like every other GraphQL answer.
+        const type = req.accepts(['application/graphql-response+json', 'application/json']) || 'application/json';
+        res
+          .status(error.status)
+          .type(type)
+          .send(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.status === 503 ? 'IDENTITY_PROVIDER_UNAVAILABLE' : 'UNAUTHENTICATED' } }] }));
       },
     );
   };
+  if (options.cors) app.use('/graphql', options.cors);
   app.use(
     '/graphql',
     authenticate,
-    express.json({ limit: process.env.MAX_BODY_BYTES ?? '1mb' }),
+    express.json({ limit: options.maxBodyBytes }),
     expressMiddleware(apollo, { context: ({ req, res }) => options.context(req, res.locals.identity as Identity) }),
   );
   app.use(((err, _req, res, next) => {
@@ -148,32 +182,64 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
   }) as express.ErrorRequestHandler);
 
   await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
+    httpServer.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') return reject(error);
+      void apollo.stop();
+      reject(new PortInUseError(options.name, options.port));
+    });
     httpServer.listen(options.port, options.host ?? '127.0.0.1', resolve);
   });
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}/graphql`;
   logger.info({ service: options.name, url }, 'listening');
+  try {
+    await options.warmUp?.(url);
+  } catch (error) {
+    // A database that is away at start-up is what readiness reports; the service still serves.
+    logger.warn({ err: error, service: options.name }, 'warm-up failed');
+  }
+  if (lifecycle === 'starting') lifecycle = 'serving';
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await apollo.stop();
+      await options.onStop?.();
+    })());
   return {
     name: options.name,
     url,
     port,
-    async stop() {
-      await apollo.stop();
-      await options.onStop?.();
+    async drain(graceMs) {
+      lifecycle = 'draining';
+      await new Promise((resolve) => setTimeout(resolve, graceMs));
+      await stop();
     },
+    stop,
   };
 }
 
-// A service started on its own (a container): drain on SIGTERM/SIGINT, exit 1 if it cannot start.
+export class PortInUseError extends Error {
+  constructor(service: string, port: number) {
+    super(`Port ${port} is already in use: stop what listens there, or set ${portVariable(service)} to another port`);
+  }
+}
+
+export const portVariable = (service: string) => `${service.toUpperCase()}_PORT`;
+
+// A service started on its own (a container): on SIGTERM/SIGINT it reports not-ready, serves
+// for SHUTDOWN_GRACE_MS, then stops; exit 1 if it cannot start.
 export function runStandalone(name: string, start: () => Promise<RunningServer>): void {
   start().then(
     (server) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.once(signal, () => {
-          logger.info({ service: name, signal }, 'draining');
-          server.stop().then(() => process.exit(0));
+          const graceMs = Number(process.env.SHUTDOWN_GRACE_MS ?? 5_000);
+          logger.info({ service: name, signal, graceMs }, 'draining');
+          server.drain(graceMs).then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
         });
       }
     },

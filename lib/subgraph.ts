@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { parse } from 'graphql';
-import { IDENTITY_HEADER, secretFromEnv, verifyInternalIdentity, type Identity } from './auth';
+import { parse, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
+import { IDENTITY_HEADER, InternalIdentitySigner, secretFromEnv, verifyInternalIdentity, type Identity } from './auth';
 import { enforceAuthorization } from './authorization';
 import { connectDatabase, databaseStatus, type DatabaseClient } from './db';
 import { startGraphQLServer, type RunningServer } from './http-server';
@@ -59,6 +59,28 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
       return { ready: database === 'up', dependencies: { database } };
     },
     metrics,
+    maxBodyBytes: process.env.SUBGRAPH_MAX_BODY_BYTES ?? '64mb',
+    warmUp: (url) => warmUp(url, schema, definition.name),
     onStop: () => database.close(),
   });
+}
+
+const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
+
+// The first request to a new process pays for loading code paths, Prisma's query compiler and
+// the first database connections (1.4–4.5 s measured). One entity lookup per entity type, sent
+// over HTTP as a peer would, pays that before the subgraph reports ready.
+async function warmUp(url: string, schema: GraphQLSchema, name: string): Promise<void> {
+  const entityTypes = (schema.getType('_Entity') as GraphQLUnionType | undefined)?.getTypes() ?? [];
+  const identity = await new InternalIdentitySigner(secretFromEnv('INTERNAL_JWT_SECRET')).sign({ kind: 'service', service: name });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identity },
+    body: JSON.stringify({
+      query: 'query WarmUp($representations: [_Any!]!) { _entities(representations: $representations) { __typename } }',
+      variables: { representations: entityTypes.map((type) => ({ __typename: type.name, id: NO_SUCH_ID })) },
+    }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!response.ok) throw new Error(`warm-up answered ${response.status}`);
 }

@@ -61,6 +61,8 @@ export type ProcessPlatform = {
   subgraphUrls: Record<SubgraphName, string>;
   databaseUrls: Record<SubgraphName, string>;
   kill(name: SubgraphName): Promise<void>;
+  // SIGTERM, as an orchestrator stops a container; resolves with the exit code.
+  terminate(name: SubgraphName): Promise<number | null>;
   start(name: SubgraphName): Promise<void>;
   stop(): Promise<void>;
 };
@@ -116,6 +118,15 @@ export async function startProcessPlatform(options: {
     await exited;
   };
 
+  const terminate = async (name: SubgraphName) => {
+    const child = children.get(name);
+    children.delete(name);
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    return exited;
+  };
+
   let gateway: RunningServer | undefined;
   try {
     await Promise.all(SUBGRAPH_NAMES.map(start));
@@ -129,6 +140,7 @@ export async function startProcessPlatform(options: {
     subgraphUrls,
     databaseUrls,
     kill,
+    terminate,
     start,
     async stop() {
       await gateway?.stop();

@@ -9,6 +9,8 @@ import { createMetrics } from '../../lib/metrics';
 import { createUserAuthenticator, mintDevelopmentToken, userTokenSettingsFromEnv, type UserTokenSettings } from './authentication';
 import { SUPERGRAPH_FILE, withoutSecurityFeatures } from './compose';
 import { operationLimits } from './operation-limits';
+import { gatewayCors } from './cors';
+import { SerialMutations } from './serial-mutations';
 import { ResilientDataSource, resilienceFromEnv, type ResilienceOptions } from './resilient-data-source';
 
 export type GatewayOptions = {
@@ -18,9 +20,31 @@ export type GatewayOptions = {
   supergraphSdl?: string;
   resilience?: Partial<Record<SubgraphName, ResilienceOptions>>;
   userTokens?: UserTokenSettings;
+  // How long a readiness answer is reused (READINESS_CACHE_MS).
+  readinessCacheMs?: number;
 };
 
 type GatewayContext = { identity: Identity };
+
+// Each status check asks every subgraph's /ready (a database query each): answers are
+// shared for a moment, and callers arriving meanwhile wait for the check already running, so
+// probes and anonymous floods of /ready cost the subgraphs at most one check per period.
+function remembered<T>(forMs: number, check: () => Promise<T>): () => Promise<T> {
+  let latest: { value: Promise<T>; at: number } | undefined;
+  return () => {
+    if (!latest || Date.now() - latest.at >= forMs) {
+      // While the check runs it is reused; the period starts when its answer arrives, and a
+      // failed check is not kept.
+      const entry = { value: check(), at: Number.POSITIVE_INFINITY };
+      latest = entry;
+      entry.value.then(
+        () => void (entry.at = Date.now()),
+        () => void (latest === entry && (latest = undefined)),
+      );
+    }
+    return latest.value;
+  };
+}
 
 async function subgraphStatus(url: string): Promise<'up' | 'down'> {
   try {
@@ -39,6 +63,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const signer = new InternalIdentitySigner(secretFromEnv('INTERNAL_JWT_SECRET'));
   const limits = operationLimits();
   const dataSources = new Map<string, ResilientDataSource>();
+  const subgraphStatuses = remembered(options.readinessCacheMs ?? Number(process.env.READINESS_CACHE_MS ?? 1_000), async () =>
+    Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await subgraphStatus(options.subgraphUrls[name])] as const))) as Record<SubgraphName, 'up' | 'down'>,
+  );
   const gateway = new ApolloGateway({
     supergraphSdl: withoutSecurityFeatures(options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8')),
     // Each data source keeps its subgraph's connections alive and pooled (subgraph-fetcher.ts);
@@ -46,7 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     buildService: ({ name, url }) => {
       const dataSource = new ResilientDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, options.resilience?.[name as SubgraphName] ?? resilienceFromEnv(name), signer);
       dataSources.set(name, dataSource);
-      return dataSource;
+      return new SerialMutations(dataSource);
     },
   });
   return startGraphQLServer<GatewayContext>({
@@ -75,6 +102,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     validationRules: limits.validationRules,
     maxTokens: limits.maxTokens,
     metrics: createMetrics('gateway'),
+    maxBodyBytes: process.env.MAX_BODY_BYTES ?? '1mb',
+    cors: gatewayCors(),
     authenticate: (req) => authenticateUser(req.get('authorization')),
     context: async (_req, identity) => ({ identity }),
     onStop: async () => {
@@ -83,10 +112,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     // The gateway serves partial data while a subgraph is down, so it stays ready; the
     // dependencies tell operators which subgraph is failing and what its breaker does.
     readiness: async () => {
-      const statuses = await Promise.all(
-        SUBGRAPH_NAMES.map(async (name) => [name, { status: await subgraphStatus(options.subgraphUrls[name]), breaker: dataSources.get(name)?.breakerState ?? 'closed' }] as const),
-      );
-      return { ready: true, dependencies: Object.fromEntries(statuses) };
+      const statuses = await subgraphStatuses();
+      const dependencies = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, { status: statuses[name], breaker: dataSources.get(name)?.breakerState ?? 'closed' }]));
+      return { ready: true, dependencies };
     },
   });
 }
