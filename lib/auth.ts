@@ -56,6 +56,16 @@ export function secretFromEnv(name: keyof typeof DEVELOPMENT_SECRETS): string {
 
 export const isRole = (value: unknown): value is Role => ROLES.includes(value as Role);
 
+// A roles claim is a list of role names or one string of space-separated names, as identity
+// providers write them; roles this platform does not know are dropped. Any other shape is null,
+// never coerced: String(["ADMIN"]) is "ADMIN", and an object's toString may throw.
+export function rolesFromClaim(value: unknown): Role[] | null {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? value.split(/\s+/) : value;
+  if (!Array.isArray(list) || !list.every((role) => typeof role === 'string')) return null;
+  return [...new Set(list.map((role: string) => role.toUpperCase()).filter(isRole))];
+}
+
 type InternalClaims = { roles?: unknown; svc?: unknown };
 
 // The identity in a short-lived token signed with the secret the gateway and subgraphs share,
@@ -97,6 +107,11 @@ export async function verifyInternalIdentity(token: string | undefined, secret: 
     throw new AuthenticationError(`Invalid ${IDENTITY_HEADER}: the signature, issuer, audience or expiry did not check out`);
   }
   if (typeof payload.svc === 'string') return { kind: 'service', service: payload.svc };
-  if (typeof payload.sub === 'string') return { kind: 'user', userId: payload.sub, roles: Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [] };
+  if (typeof payload.sub === 'string') {
+    // The gateway signs a list; anything else was not signed by this platform's code.
+    const roles = Array.isArray(payload.roles) ? rolesFromClaim(payload.roles) : null;
+    if (!roles) throw new AuthenticationError(`Invalid ${IDENTITY_HEADER}: its roles claim must be a list of role names`);
+    return { kind: 'user', userId: payload.sub, roles };
+  }
   return ANONYMOUS;
 }

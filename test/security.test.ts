@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { getIntrospectionQuery } from 'graphql';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { DEMO_USERS, mintDevelopmentToken } from '../gateway/src/authentication';
 import { startGateway } from '../gateway/src/server';
@@ -205,6 +206,30 @@ describe('user tokens at the gateway', () => {
     expect(response.body.data).toEqual({ customer: { name: 'Ada', email: null } });
     expect(codeOf(response)).toBe('FORBIDDEN');
   });
+
+  it.each([
+    ['a list holding a list', [['ADMIN']]],
+    ['a list holding an object that cannot become a string', [{ toString: 1 }]],
+    ['a list holding a number', ['VIEWER', 1]],
+    ['an object', { ADMIN: true }],
+    ['a number', 42],
+    ['null', null],
+  ])('answers 401 UNAUTHENTICATED, naming the claim, to a roles claim that is %s', async (_case, roles) => {
+    const jwt = await new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject('user-admin').setIssuer('crm-dev').setAudience('crm-api').setExpirationTime('5m').sign(secret);
+    const before = await platform.rowCounts();
+    const response = await postGraphQL(platform.gatewayUrl, 'mutation { createCustomer(input: { name: "Coerced" }) { id } }', {}, { authorization: `Bearer ${jwt}` });
+    expect(response.status).toBe(401);
+    expect(codeOf(response)).toBe('UNAUTHENTICATED');
+    expect(response.body.errors?.[0].message).toMatch(/roles claim/);
+    expect(await platform.rowCounts()).toEqual(before);
+  });
+
+  it('treats a token without a roles claim as a user without roles', async () => {
+    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setIssuer('crm-dev').setAudience('crm-api').setExpirationTime('5m').sign(secret);
+    const response = await postGraphQL(platform.gatewayUrl, `{ customer(id: "${ids.customer}") { name email } }`, {}, { authorization: `Bearer ${jwt}` });
+    expect(response.status).toBe(200);
+    expect(response.body.data).toEqual({ customer: { name: 'Ada', email: null } });
+  });
 });
 
 describe('gateway → subgraph trust', () => {
@@ -224,6 +249,27 @@ describe('gateway → subgraph trust', () => {
     const response = await forged(await headers());
     expect(response.status).toBe(401);
     expect(codeOf(response)).toBe('UNAUTHENTICATED');
+    expect(await platform.rowCounts()).toEqual(before);
+  });
+
+  it.each([
+    ['a list holding a list', [['ADMIN']]],
+    ['a list holding an object', [{ toString: 1 }]],
+    ['a string', 'ADMIN'],
+  ])('a subgraph answers 401 to a signed identity whose roles claim is %s', async (_case, roles) => {
+    const identity = await new SignJWT({ roles })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user-admin')
+      .setIssuer('crm-gateway')
+      .setAudience('crm-subgraphs')
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode(DEVELOPMENT_SECRETS.INTERNAL_JWT_SECRET));
+    const before = await platform.rowCounts();
+    const response = await forged({ [IDENTITY_HEADER]: identity });
+    expect(response.status).toBe(401);
+    expect(codeOf(response)).toBe('UNAUTHENTICATED');
+    expect(response.body.errors?.[0].message).toMatch(/roles claim/);
     expect(await platform.rowCounts()).toEqual(before);
   });
 
@@ -312,5 +358,31 @@ describe('tokens from an identity provider (JWKS)', () => {
     expect((await postGraphQL(gateway.url, '{ customers { totalCount } }', {}, { authorization: `Bearer ${await idpToken(other, ['ADMIN'])}` })).status).toBe(401);
     const development = await mintDevelopmentToken('admin');
     expect((await postGraphQL(gateway.url, '{ customers { totalCount } }', {}, { authorization: `Bearer ${development}` })).status).toBe(401);
+  });
+});
+
+describe('query limits', () => {
+  const typenames = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `t${i}: __typename`).join(' ')} }`;
+
+  it('counts aliases of __typename against the alias limit', async () => {
+    const response = await platform.gql(typenames(31));
+    expect(response.status).toBe(400);
+    expect(codeOf(response)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(response.body.errors?.[0].message).toContain('Aliases limit of 30 exceeded');
+  });
+
+  it('answers 30 aliases of __typename', async () => {
+    const response = await platform.gql(typenames(30));
+    expectNoErrors(response);
+    expect(Object.keys(response.body.data!)).toHaveLength(30);
+  });
+});
+
+describe('introspection asking for isOneOf', () => {
+  it('is answered by the gateway and by a subgraph called directly', async () => {
+    for (const response of [await platform.gql(getIntrospectionQuery({ oneOf: true })), await platform.subgraphGql('customer', getIntrospectionQuery({ oneOf: true }))]) {
+      expect(response.status).toBe(200);
+      expectNoErrors(response);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { ANONYMOUS, AuthenticationError, InsecureConfigurationError, isRole, secretFromEnv, type Identity, type Role } from '../../lib/auth';
+import { ANONYMOUS, AuthenticationError, InsecureConfigurationError, rolesFromClaim, secretFromEnv, type Identity, type Role } from '../../lib/auth';
 import { isProduction } from '../../lib/config';
 
 // How users' tokens are checked: an HS256 secret, or the JWKS of an identity provider.
@@ -20,12 +20,12 @@ export function userTokenSettingsFromEnv(): UserTokenSettings {
   return jwksUrl ? { ...common, jwksUrl } : { ...common, secret: secretFromEnv('AUTH_JWT_SECRET') };
 }
 
-// Identity providers put roles in an array claim or a space-separated string; roles this
-// platform does not know are dropped.
+// A token whose roles claim has another shape is refused: reading it some other way could
+// grant a role the identity provider did not.
 function rolesOf(payload: JWTPayload, claim: string): Role[] {
-  const value = payload[claim];
-  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/\s+/) : [];
-  return [...new Set(list.map((role) => String(role).toUpperCase()).filter(isRole))];
+  const roles = rolesFromClaim(payload[claim]);
+  if (!roles) throw new AuthenticationError(`The token was rejected: its ${claim} claim must be a list of role names or a space-separated string of them`);
+  return roles;
 }
 
 // jose's codes for a key set it could not fetch or read: the provider's fault, not the token's.
