@@ -1,4 +1,6 @@
 import { badUserInput } from './errors';
+import { UUID_PATTERN } from './loader-utils';
+import { isStorableText } from './validation';
 
 // Relay-style forward pagination with keyset cursors: a cursor holds the sort key and id of
 // the last row seen, so pages stay stable while rows are inserted and cost the same at any depth.
@@ -8,8 +10,36 @@ export const MAX_PAGE_SIZE = 1000;
 export type SortDirection = 'ASC' | 'DESC';
 export type PageArgs = { first?: number | null; after?: string | null };
 export type ListArgs<SortField extends string> = PageArgs & { filter?: unknown; orderBy?: { field: SortField; direction: SortDirection } | null };
-type SortValue = string | number | bigint | Date;
+type SortValue = string | bigint | Date;
 type Cursor = { sort: string; value: SortValue; id: string };
+
+// What a sort column holds. A cursor is the client's to send back, so it may come back
+// altered: its value must be one the column can be compared with, or PostgreSQL fails the
+// statement (a string where a timestamp belongs is error 22007).
+export type SortValueType = 'date' | 'bigint' | 'string';
+export type SortColumn<Field extends string = string> = { field: Field; type: SortValueType };
+export const sortColumn = <Field extends string>(field: Field, type: SortValueType): SortColumn<Field> => ({ field, type });
+
+const TAGS: Record<SortValueType, string> = { date: 'd', bigint: 'b', string: 's' };
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+// Sorted text columns are names of at most 200 characters.
+const MAX_CURSOR_TEXT = 1_000;
+// Date.toISOString() of a year between 1 and 9999, what PostgreSQL and encodeCursor share.
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+const parsers: Record<SortValueType, (text: string) => SortValue | null> = {
+  date: (text) => {
+    const date = new Date(text);
+    return ISO_INSTANT.test(text) && date.toISOString() === text && date.getUTCFullYear() >= 1 ? date : null;
+  },
+  bigint: (text) => {
+    if (!/^-?\d{1,19}$/.test(text)) return null;
+    const value = BigInt(text);
+    return value >= INT8_MIN && value <= INT8_MAX ? value : null;
+  },
+  string: (text) => (text.length <= MAX_CURSOR_TEXT && isStorableText(text) ? text : null),
+};
 
 export type Connection<T> = {
   // A function, which GraphQL calls only when edges are asked for: most clients read nodes,
@@ -30,11 +60,11 @@ export function pageSize(first: number | null | undefined, field = 'first'): num
 
 export function encodeCursor(sort: string, value: SortValue, id: string): string {
   const [type, text] =
-    value instanceof Date ? ['d', value.toISOString()] : typeof value === 'bigint' ? ['b', value.toString()] : typeof value === 'number' ? ['n', String(value)] : ['s', value];
+    value instanceof Date ? ['d', value.toISOString()] : typeof value === 'bigint' ? ['b', value.toString()] : ['s', value];
   return Buffer.from(JSON.stringify([sort, type, text, id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, sort: string, field = 'after'): Cursor {
+export function decodeCursor(cursor: string, sort: string, type: SortValueType, field = 'after'): Cursor {
   const invalid = () => badUserInput(`${field} is not a cursor from this list and sort order`, field);
   let parts: unknown;
   try {
@@ -45,27 +75,21 @@ export function decodeCursor(cursor: string, sort: string, field = 'after'): Cur
   if (!Array.isArray(parts) || parts.length !== 4 || parts.some((part) => typeof part !== 'string') || parts[0] !== sort) {
     throw invalid();
   }
-  const [, type, text, id] = parts as string[];
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw invalid();
-  const value = type === 'd' ? new Date(text) : type === 'b' ? parseBigInt(text) : type === 'n' ? Number(text) : text;
-  if (value === null || (value instanceof Date && Number.isNaN(value.getTime())) || (typeof value === 'number' && !Number.isFinite(value))) {
-    throw invalid();
-  }
+  const [, tag, text, id] = parts as string[];
+  const value = tag === TAGS[type] ? parsers[type](text) : null;
+  if (value === null || !UUID_PATTERN.test(id)) throw invalid();
   return { sort, value, id };
-}
-
-function parseBigInt(text: string): bigint | null {
-  return /^-?\d+$/.test(text) ? BigInt(text) : null;
 }
 
 // Prisma arguments for "rows after the cursor, in sort order", with id as the tie-breaker.
 // The type parameters are the model's Prisma where and orderBy inputs.
 // `list` names the list (its model), so a cursor from one list is refused by another.
-export function keyset<Where, OrderBy>(list: string, sortField: string, direction: SortDirection, after: string | null | undefined): { where: Where; orderBy: OrderBy[] } {
+export function keyset<Where, OrderBy>(list: string, sort: SortColumn, direction: SortDirection, after: string | null | undefined): { where: Where; orderBy: OrderBy[] } {
+  const sortField = sort.field;
   const dir = direction === 'ASC' ? 'asc' : 'desc';
   const orderBy = [{ [sortField]: dir }, { id: dir }] as OrderBy[];
   if (!after) return { orderBy, where: {} as Where };
-  const cursor = decodeCursor(after, `${list}.${sortField}:${direction}`);
+  const cursor = decodeCursor(after, `${list}.${sortField}:${direction}`, sort.type);
   const op = direction === 'ASC' ? 'gt' : 'lt';
   return {
     orderBy,
@@ -103,6 +127,7 @@ export type ChildListSpec = {
   table: string;
   parentColumn: string;
   sortColumn: string;
+  sortType: SortValueType;
   // An extra SQL condition over the child table; parameters continue after the built-in ones.
   condition?: { sql: (firstParam: number) => string; values: unknown[] };
 };
@@ -116,7 +141,7 @@ export async function childPagesByParent<T extends { id: string }>(
   first: number,
   after: string | null | undefined,
 ): Promise<Map<string, { rows: T[]; hasNextPage: boolean }>> {
-  const cursor = after ? decodeCursor(after, `${spec.table}.${spec.sortColumn}:DESC`) : null;
+  const cursor = after ? decodeCursor(after, `${spec.table}.${spec.sortColumn}:DESC`, spec.sortType) : null;
   const values: unknown[] = [parentIds, first + 1];
   const conditions = [`"${spec.parentColumn}" = ANY($1::uuid[])`];
   if (cursor) {

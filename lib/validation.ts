@@ -4,8 +4,10 @@ import { badUserInput } from './errors';
 // PostgreSQL cannot store NUL in text, and a lone UTF-16 surrogate is not a character at all.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+export const isStorableText = (text: string) => !UNSTORABLE.test(text);
+
 function findUnstorableText(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : null;
+  if (typeof value === 'string') return isStorableText(value) ? null : path;
   if (value && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
       const found = findUnstorableText(child, `${path}.${key}`);

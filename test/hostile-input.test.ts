@@ -221,3 +221,80 @@ describe('hostile input', () => {
     expect(response.body.data).toEqual({ customers: { totalCount: 1 } });
   });
 });
+
+// A cursor crafted with the right list and sort order but a value of another type (or one
+// its type cannot hold) must be refused like any other bad cursor, on every list and sort.
+describe('crafted cursors', () => {
+  type ValueType = 'date' | 'bigint' | 'string';
+  type SortedList = { name: string; sort: string; type: ValueType; query: string };
+
+  const top = (field: string, list: string, orderBy: [string, string, ValueType][], directions = ['ASC', 'DESC']): SortedList[] =>
+    orderBy.flatMap(([enumValue, column, type]) =>
+      directions.map((direction) => ({
+        name: `${field} by ${enumValue} ${direction}`,
+        sort: `${list}.${column}:${direction}`,
+        type,
+        query: `query($after: String) { ${field}(first: 1, after: $after${enumValue ? `, orderBy: { field: ${enumValue}, direction: ${direction} }` : ''}) { nodes { id } } }`,
+      })),
+    );
+  const nested = (parent: 'customer' | 'campaign', field: string, list: string, column: string): SortedList => ({
+    name: `${parent}.${field}`,
+    sort: `${list}.${column}:DESC`,
+    type: 'date',
+    query: `query($id: ID!, $after: String) { ${parent}(id: $id) { ${field}(first: 1, after: $after) { nodes { id } } } }`,
+  });
+
+  const LISTS: SortedList[] = [
+    ...top('customers', 'Customer', [['NAME', 'name', 'string'], ['CREATED_AT', 'createdAt', 'date'], ['UPDATED_AT', 'updatedAt', 'date']]),
+    ...top('products', 'Product', [['NAME', 'name', 'string'], ['CREATED_AT', 'createdAt', 'date']]),
+    ...top('orders', 'Order', [['CREATED_AT', 'createdAt', 'date'], ['TOTAL', 'totalMinor', 'bigint']]),
+    ...top('opportunities', 'Opportunity', [['CREATED_AT', 'createdAt', 'date'], ['EXPECTED_CLOSE_DATE', 'expectedCloseDate', 'date'], ['AMOUNT', 'amountMinor', 'bigint']]),
+    ...top('campaigns', 'Campaign', [['NAME', 'name', 'string'], ['CREATED_AT', 'createdAt', 'date'], ['STARTS_AT', 'startsAt', 'date']]),
+    ...top('segments', 'Segment', [['', 'createdAt', 'date']], ['DESC']),
+    nested('customer', 'contacts', 'Contact', 'createdAt'),
+    nested('customer', 'interactions', 'Interaction', 'occurredAt'),
+    nested('customer', 'orders', 'Order', 'createdAt'),
+    nested('customer', 'opportunities', 'Opportunity', 'createdAt'),
+    nested('campaign', 'members', 'CampaignMember', 'createdAt'),
+    nested('campaign', 'responses', 'CampaignResponse', 'occurredAt'),
+  ];
+
+  const ID = '00000000-0000-4000-8000-000000000000';
+  const cursor = (sort: string, tag: string, text: string, id = ID) => Buffer.from(JSON.stringify([sort, tag, text, id])).toString('base64url');
+  // The value a cursor of each type holds when it is right, and values that are wrong for it.
+  const GOOD: Record<ValueType, [string, string]> = { date: ['d', '2024-01-01T00:00:00.000Z'], bigint: ['b', '1200'], string: ['s', 'M'] };
+  const OTHER_TYPES: [string, string][] = [['s', 'yesterday'], ['n', '1.5'], ['n', '12'], ['d', '2024-01-01T00:00:00.000Z'], ['b', '12']];
+  const BAD_OF_TYPE: Record<ValueType, [string, string][]> = {
+    date: [['d', 'yesterday'], ['d', '0000-01-01T00:00:00.000Z'], ['d', '+275760-09-13T00:00:00.000Z'], ['d', '2024-02-30T00:00:00.000Z'], ['d', '1712345678901']],
+    bigint: [['b', '1.5'], ['b', '9223372036854775808'], ['b', '-9223372036854775809'], ['b', '']],
+    string: [['s', 'x\u0000y'], ['s', 'x\ud800'], ['s', 'x'.repeat(5_000)]],
+  };
+
+  let ids: { customer: string; campaign: string };
+  beforeAll(async () => {
+    const campaigns = await platform.gql('{ campaigns(first: 1) { nodes { id } } }');
+    expectNoErrors(campaigns);
+    ids = { customer: customerId, campaign: campaigns.body.data!.campaigns.nodes[0].id };
+  });
+
+  const variables = (list: SortedList, after: string) => ({ after, ...(list.query.includes('$id') ? { id: ids[list.name.split('.')[0] as 'customer' | 'campaign'] } : {}) });
+
+  it.each(LISTS.map((list) => [list.name, list] as const))('%s: a cursor of the right type is accepted, every other value answers BAD_USER_INPUT on after', async (_name, list) => {
+    const good = await platform.gql(list.query, variables(list, cursor(list.sort, ...GOOD[list.type])));
+    expectNoErrors(good);
+    const wrong = [
+      ...OTHER_TYPES.filter(([tag]) => tag !== GOOD[list.type][0]).map(([tag, text]) => cursor(list.sort, tag, text)),
+      ...BAD_OF_TYPE[list.type].map(([tag, text]) => cursor(list.sort, tag, text)),
+      cursor(list.sort, ...GOOD[list.type], '-'.repeat(36)),
+    ];
+    const before = await platform.rowCounts();
+    for (const after of wrong) {
+      const answer = await platform.gql(list.query, variables(list, after));
+      expect({ after: Buffer.from(after, 'base64url').toString().slice(0, 100), status: answer.status, extensions: answer.body.errors?.[0]?.extensions }).toMatchObject({
+        status: 200,
+        extensions: { code: 'BAD_USER_INPUT', field: 'after' },
+      });
+    }
+    expect(await platform.rowCounts()).toEqual(before);
+  });
+});

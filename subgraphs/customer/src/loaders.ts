@@ -22,7 +22,7 @@ export function createLoaders(prisma: PrismaClient) {
         new DataLoader(async (customerIds: readonly string[]) => {
           const pages = await childPagesByParent<Contact>(
             prisma,
-            { table: 'Contact', parentColumn: 'customerId', sortColumn: 'createdAt' },
+            { table: 'Contact', parentColumn: 'customerId', sortColumn: 'createdAt', sortType: 'date' },
             customerIds,
             args.first,
             args.after,
@@ -46,6 +46,7 @@ export function createLoaders(prisma: PrismaClient) {
               table: 'Interaction',
               parentColumn: 'customerId',
               sortColumn: 'occurredAt',
+              sortType: 'date',
               condition: args.type ? { sql: (n) => `"type"::text = $${n}`, values: [args.type] } : undefined,
             },
             customerIds,

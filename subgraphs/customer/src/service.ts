@@ -1,6 +1,6 @@
 import { conflict, notFound, badUserInput } from '../../../lib/errors';
 import { fetchEntities, type PeerService } from '../../../lib/entity-client';
-import { keyset, pageSize, toConnection, type ListArgs } from '../../../lib/pagination';
+import { keyset, pageSize, sortColumn, toConnection, type ListArgs } from '../../../lib/pagination';
 import { writeOrFail } from '../../../lib/prisma-errors';
 import { parseId, parseInput } from '../../../lib/validation';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
@@ -16,7 +16,7 @@ import {
 
 export type Peers = { sales: PeerService; marketing: PeerService };
 
-const SORT_FIELDS = { NAME: 'name', CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt' } as const;
+const SORT_FIELDS = { NAME: sortColumn('name', 'string'), CREATED_AT: sortColumn('createdAt', 'date'), UPDATED_AT: sortColumn('updatedAt', 'date') };
 
 
 
@@ -24,7 +24,7 @@ const SORT_FIELDS = { NAME: 'name', CREATED_AT: 'createdAt', UPDATED_AT: 'update
 export async function listCustomers(prisma: PrismaClient, args: ListArgs<keyof typeof SORT_FIELDS>, searchEmail: boolean) {
   const first = pageSize(args.first);
   const filter = parseInput(customerFilter, args.filter, 'filter') ?? {};
-  const sortField = SORT_FIELDS[args.orderBy?.field ?? 'CREATED_AT'];
+  const sort = SORT_FIELDS[args.orderBy?.field ?? 'CREATED_AT'];
   const direction = args.orderBy?.direction ?? 'DESC';
   const where: Prisma.CustomerWhereInput = {
     ...(filter.includeArchived ? {} : { archivedAt: null }),
@@ -46,9 +46,9 @@ export async function listCustomers(prisma: PrismaClient, args: ListArgs<keyof t
         }
       : {}),
   };
-  const page = keyset<Prisma.CustomerWhereInput, Prisma.CustomerOrderByWithRelationInput>('Customer', sortField, direction, args.after);
+  const page = keyset<Prisma.CustomerWhereInput, Prisma.CustomerOrderByWithRelationInput>('Customer', sort, direction, args.after);
   const rows = await prisma.customer.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection('Customer', rows, first, sortField, direction, () => prisma.customer.count({ where }));
+  return toConnection('Customer', rows, first, sort.field, direction, () => prisma.customer.count({ where }));
 }
 
 const EMAIL_TAKEN = { message: 'a customer with this email already exists', field: 'input.email' };

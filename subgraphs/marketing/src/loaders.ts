@@ -46,7 +46,7 @@ export function createLoaders(prisma: PrismaClient) {
       (args: ChildListArgs & { status: string | null }) =>
         new DataLoader(async (campaignIds: readonly string[]) => {
           const condition = args.status ? { sql: (n: number) => `"status"::text = $${n}`, values: [args.status] } : undefined;
-          const spec = { table: 'CampaignMember', parentColumn: 'campaignId', sortColumn: 'createdAt', condition };
+          const spec = { table: 'CampaignMember', parentColumn: 'campaignId', sortColumn: 'createdAt', sortType: 'date' as const, condition };
           const pages = await childPagesByParent<CampaignMember>(prisma, spec, campaignIds, args.first, args.after);
           return campaignIds.map((campaignId) => pages.get(campaignId)!);
         }),
@@ -68,7 +68,7 @@ export function createLoaders(prisma: PrismaClient) {
     responsesByCampaign: perArguments(
       (args: ChildListArgs) =>
         new DataLoader(async (campaignIds: readonly string[]) => {
-          const spec = { table: 'CampaignResponse', parentColumn: 'campaignId', sortColumn: 'occurredAt' };
+          const spec = { table: 'CampaignResponse', parentColumn: 'campaignId', sortColumn: 'occurredAt', sortType: 'date' as const };
           const pages = await childPagesByParent<CampaignResponse>(prisma, spec, campaignIds, args.first, args.after);
           return campaignIds.map((campaignId) => pages.get(campaignId)!);
         }),

@@ -1,7 +1,7 @@
 import { badUserInput, conflict, notFound } from '../../../lib/errors';
 import { fetchEntities, type PeerService } from '../../../lib/entity-client';
 import { toMinorUnits } from '../../../lib/money';
-import { keyset, pageSize, toConnection, type ListArgs } from '../../../lib/pagination';
+import { keyset, pageSize, sortColumn, toConnection, type ListArgs } from '../../../lib/pagination';
 import { writeOrFail } from '../../../lib/prisma-errors';
 import { parseId, parseInput } from '../../../lib/validation';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
@@ -39,7 +39,7 @@ const SEGMENT_NAME_TAKEN = { message: 'a segment with this name already exists',
 
 export async function listSegments(prisma: PrismaClient, args: ListArgs<never>) {
   const first = pageSize(args.first);
-  const page = keyset<Prisma.SegmentWhereInput, Prisma.SegmentOrderByWithRelationInput>('Segment', 'createdAt', 'DESC', args.after);
+  const page = keyset<Prisma.SegmentWhereInput, Prisma.SegmentOrderByWithRelationInput>('Segment', sortColumn('createdAt', 'date'), 'DESC', args.after);
   const rows = await prisma.segment.findMany({ where: page.where, orderBy: page.orderBy, take: first + 1 });
   return toConnection('Segment', rows, first, 'createdAt', 'DESC', () => prisma.segment.count());
 }
@@ -61,12 +61,12 @@ export async function deleteSegment(prisma: PrismaClient, rawId: unknown) {
   return id;
 }
 
-const CAMPAIGN_SORT = { NAME: 'name', CREATED_AT: 'createdAt', STARTS_AT: 'startsAt' } as const;
+const CAMPAIGN_SORT = { NAME: sortColumn('name', 'string'), CREATED_AT: sortColumn('createdAt', 'date'), STARTS_AT: sortColumn('startsAt', 'date') };
 
 export async function listCampaigns(prisma: PrismaClient, args: ListArgs<keyof typeof CAMPAIGN_SORT>) {
   const first = pageSize(args.first);
   const filter = parseInput(campaignFilter, args.filter, 'filter') ?? {};
-  const sortField = CAMPAIGN_SORT[args.orderBy?.field ?? 'CREATED_AT'];
+  const sort = CAMPAIGN_SORT[args.orderBy?.field ?? 'CREATED_AT'];
   const direction = args.orderBy?.direction ?? 'DESC';
   const where: Prisma.CampaignWhereInput = {
     ...(filter.search ? { name: { contains: filter.search, mode: 'insensitive' } } : {}),
@@ -74,11 +74,11 @@ export async function listCampaigns(prisma: PrismaClient, args: ListArgs<keyof t
     ...(filter.channel?.length ? { channel: { in: filter.channel } } : {}),
     ...(filter.segmentId ? { segmentId: filter.segmentId } : {}),
     // Keyset cursors need a value on every row, so unscheduled campaigns drop out of a sort by start.
-    ...(sortField === 'startsAt' ? { startsAt: { not: null } } : {}),
+    ...(sort.field === 'startsAt' ? { startsAt: { not: null } } : {}),
   };
-  const page = keyset<Prisma.CampaignWhereInput, Prisma.CampaignOrderByWithRelationInput>('Campaign', sortField, direction, args.after);
+  const page = keyset<Prisma.CampaignWhereInput, Prisma.CampaignOrderByWithRelationInput>('Campaign', sort, direction, args.after);
   const rows = await prisma.campaign.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection('Campaign', rows, first, sortField, direction, () => prisma.campaign.count({ where }));
+  return toConnection('Campaign', rows, first, sort.field, direction, () => prisma.campaign.count({ where }));
 }
 
 export async function createCampaign(prisma: PrismaClient, rawInput: unknown) {

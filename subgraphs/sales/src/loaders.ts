@@ -31,7 +31,7 @@ export function createLoaders(prisma: PrismaClient) {
     ordersByCustomer: perArguments(
       (args: ChildListArgs) =>
         new DataLoader(async (customerIds: readonly string[]) => {
-          const spec = { table: 'Order', parentColumn: 'customerId', sortColumn: 'createdAt', condition: anyOf('status', args.filter) };
+          const spec = { table: 'Order', parentColumn: 'customerId', sortColumn: 'createdAt', sortType: 'date' as const, condition: anyOf('status', args.filter) };
           const pages = await childPagesByParent<Order>(prisma, spec, validIds(customerIds), args.first, args.after);
           return customerIds.map((customerId) => pages.get(customerId) ?? { rows: [], hasNextPage: false });
         }),
@@ -53,7 +53,7 @@ export function createLoaders(prisma: PrismaClient) {
     opportunitiesByCustomer: perArguments(
       (args: ChildListArgs) =>
         new DataLoader(async (customerIds: readonly string[]) => {
-          const spec = { table: 'Opportunity', parentColumn: 'customerId', sortColumn: 'createdAt', condition: anyOf('stage', args.filter) };
+          const spec = { table: 'Opportunity', parentColumn: 'customerId', sortColumn: 'createdAt', sortType: 'date' as const, condition: anyOf('stage', args.filter) };
           const pages = await childPagesByParent<Opportunity>(prisma, spec, validIds(customerIds), args.first, args.after);
           return customerIds.map((customerId) => pages.get(customerId) ?? { rows: [], hasNextPage: false });
         }),

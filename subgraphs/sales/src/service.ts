@@ -1,7 +1,7 @@
 import { badUserInput, conflict, notFound } from '../../../lib/errors';
 import { fetchEntities, type PeerService } from '../../../lib/entity-client';
 import { toMinorUnits } from '../../../lib/money';
-import { keyset, pageSize, toConnection, type ListArgs } from '../../../lib/pagination';
+import { keyset, pageSize, sortColumn, toConnection, type ListArgs } from '../../../lib/pagination';
 import { writeOrFail } from '../../../lib/prisma-errors';
 import { MAX_MINOR_UNITS, parseId, parseInput } from '../../../lib/validation';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
@@ -30,12 +30,12 @@ async function requireActiveCustomer(peers: Peers, customerId: string) {
   if (customer.archived) throw badUserInput(`input.customerId: customer ${customerId} is archived`, 'input.customerId');
 }
 
-const PRODUCT_SORT = { NAME: 'name', CREATED_AT: 'createdAt' } as const;
+const PRODUCT_SORT = { NAME: sortColumn('name', 'string'), CREATED_AT: sortColumn('createdAt', 'date') };
 
 export async function listProducts(prisma: PrismaClient, args: ListArgs<keyof typeof PRODUCT_SORT>) {
   const first = pageSize(args.first);
   const filter = parseInput(productFilter, args.filter, 'filter') ?? {};
-  const sortField = PRODUCT_SORT[args.orderBy?.field ?? 'NAME'];
+  const sort = PRODUCT_SORT[args.orderBy?.field ?? 'NAME'];
   const direction = args.orderBy?.direction ?? 'ASC';
   const where: Prisma.ProductWhereInput = {
     ...(filter.active == null ? {} : { active: filter.active }),
@@ -43,9 +43,9 @@ export async function listProducts(prisma: PrismaClient, args: ListArgs<keyof ty
       ? { OR: [{ name: { contains: filter.search, mode: 'insensitive' } }, { sku: { contains: filter.search, mode: 'insensitive' } }] }
       : {}),
   };
-  const page = keyset<Prisma.ProductWhereInput, Prisma.ProductOrderByWithRelationInput>('Product', sortField, direction, args.after);
+  const page = keyset<Prisma.ProductWhereInput, Prisma.ProductOrderByWithRelationInput>('Product', sort, direction, args.after);
   const rows = await prisma.product.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection('Product', rows, first, sortField, direction, () => prisma.product.count({ where }));
+  return toConnection('Product', rows, first, sort.field, direction, () => prisma.product.count({ where }));
 }
 
 export async function createProduct(prisma: PrismaClient, rawInput: unknown) {
@@ -71,12 +71,12 @@ export async function deleteProduct(prisma: PrismaClient, rawId: unknown) {
   return id;
 }
 
-const ORDER_SORT = { CREATED_AT: 'createdAt', TOTAL: 'totalMinor' } as const;
+const ORDER_SORT = { CREATED_AT: sortColumn('createdAt', 'date'), TOTAL: sortColumn('totalMinor', 'bigint') };
 
 export async function listOrders(prisma: PrismaClient, args: ListArgs<keyof typeof ORDER_SORT>) {
   const first = pageSize(args.first);
   const filter = parseInput(orderFilter, args.filter, 'filter') ?? {};
-  const sortField = ORDER_SORT[args.orderBy?.field ?? 'CREATED_AT'];
+  const sort = ORDER_SORT[args.orderBy?.field ?? 'CREATED_AT'];
   const direction = args.orderBy?.direction ?? 'DESC';
   const where: Prisma.OrderWhereInput = {
     ...(filter.customerId ? { customerId: filter.customerId } : {}),
@@ -85,9 +85,9 @@ export async function listOrders(prisma: PrismaClient, args: ListArgs<keyof type
       ? { createdAt: { ...(filter.createdAfter ? { gte: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) } }
       : {}),
   };
-  const page = keyset<Prisma.OrderWhereInput, Prisma.OrderOrderByWithRelationInput>('Order', sortField, direction, args.after);
+  const page = keyset<Prisma.OrderWhereInput, Prisma.OrderOrderByWithRelationInput>('Order', sort, direction, args.after);
   const rows = await prisma.order.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection('Order', rows, first, sortField, direction, () => prisma.order.count({ where }));
+  return toConnection('Order', rows, first, sort.field, direction, () => prisma.order.count({ where }));
 }
 
 export async function createOrder(prisma: PrismaClient, peers: Peers, rawInput: unknown) {
@@ -145,12 +145,16 @@ export async function deleteOrder(prisma: PrismaClient, rawId: unknown) {
   return id;
 }
 
-const OPPORTUNITY_SORT = { CREATED_AT: 'createdAt', EXPECTED_CLOSE_DATE: 'expectedCloseDate', AMOUNT: 'amountMinor' } as const;
+const OPPORTUNITY_SORT = {
+  CREATED_AT: sortColumn('createdAt', 'date'),
+  EXPECTED_CLOSE_DATE: sortColumn('expectedCloseDate', 'date'),
+  AMOUNT: sortColumn('amountMinor', 'bigint'),
+};
 
 export async function listOpportunities(prisma: PrismaClient, args: ListArgs<keyof typeof OPPORTUNITY_SORT>) {
   const first = pageSize(args.first);
   const filter = parseInput(opportunityFilter, args.filter, 'filter') ?? {};
-  const sortField = OPPORTUNITY_SORT[args.orderBy?.field ?? 'CREATED_AT'];
+  const sort = OPPORTUNITY_SORT[args.orderBy?.field ?? 'CREATED_AT'];
   const direction = args.orderBy?.direction ?? 'DESC';
   const where: Prisma.OpportunityWhereInput = {
     ...(filter.customerId ? { customerId: filter.customerId } : {}),
@@ -160,9 +164,9 @@ export async function listOpportunities(prisma: PrismaClient, args: ListArgs<key
       ? { expectedCloseDate: { ...(filter.closingFrom ? { gte: filter.closingFrom } : {}), ...(filter.closingTo ? { lte: filter.closingTo } : {}) } }
       : {}),
   };
-  const page = keyset<Prisma.OpportunityWhereInput, Prisma.OpportunityOrderByWithRelationInput>('Opportunity', sortField, direction, args.after);
+  const page = keyset<Prisma.OpportunityWhereInput, Prisma.OpportunityOrderByWithRelationInput>('Opportunity', sort, direction, args.after);
   const rows = await prisma.opportunity.findMany({ where: { AND: [where, page.where] }, orderBy: page.orderBy, take: first + 1 });
-  return toConnection('Opportunity', rows, first, sortField, direction, () => prisma.opportunity.count({ where }));
+  return toConnection('Opportunity', rows, first, sort.field, direction, () => prisma.opportunity.count({ where }));
 }
 
 export async function createOpportunity(prisma: PrismaClient, peers: Peers, rawInput: unknown) {
