@@ -33,3 +33,11 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 // References can come from any subgraph; an id that cannot exist resolves to null, not an error.
 export const validIds = (ids: readonly string[]) => ids.filter((id) => UUID_PATTERN.test(id));
+
+// loadMany answers a key whose load failed with its Error. Dropping it would turn a database
+// outage into a plausible figure (no revenue, no campaigns), so the first failure fails the field.
+export function allLoaded<T>(results: (T | Error)[]): T[] {
+  const failure = results.find((result): result is Error => result instanceof Error);
+  if (failure) throw failure;
+  return results as T[];
+}

@@ -1,3 +1,4 @@
+import { allLoaded } from '../../../../lib/loader-utils';
 import { toMoney } from '../../../../lib/money';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import { scalarResolvers } from '../../../../lib/scalars';
@@ -12,7 +13,8 @@ type Ref = { id: string };
 type ChildArgs = { first?: number | null; after?: string | null };
 type MemberRef = { campaignId: unknown; customerId: unknown };
 
-const present = <T>(values: (T | null | Error)[]): T[] => values.filter((value): value is T => value !== null && !(value instanceof Error));
+// A campaign deleted since the membership was read is no longer one the customer belongs to.
+const present = <T>(values: (T | null)[]): T[] => values.filter((value): value is T => value !== null);
 
 export const resolvers = {
   ...scalarResolvers,
@@ -46,7 +48,7 @@ export const resolvers = {
     segments: async (customer: Ref & CustomerAttributes, _: unknown, { loaders }: MarketingContext) =>
       (await loaders.allSegments.load('all')).filter((segment) => matchesSegment(segment.rules as SegmentRules, customer)),
     campaigns: async (customer: Ref, _: unknown, { loaders }: MarketingContext) =>
-      present(await loaders.campaign.loadMany(await loaders.campaignIdsByCustomer.load(customer.id))),
+      present(allLoaded(await loaders.campaign.loadMany(await loaders.campaignIdsByCustomer.load(customer.id)))),
   },
   Segment: {
     __resolveReference: (ref: Ref, { loaders }: MarketingContext) => loaders.segment.load(ref.id),

@@ -1,3 +1,4 @@
+import { allLoaded } from '../../../../lib/loader-utils';
 import { toMoney, type Money } from '../../../../lib/money';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import { scalarResolvers } from '../../../../lib/scalars';
@@ -12,8 +13,9 @@ type ChildArgs = { first?: number | null; after?: string | null };
 type CampaignRef = { id: string; attributedOrderIds: string[]; budget: Money };
 
 async function attributedOrders(campaign: CampaignRef, { loaders }: SalesContext): Promise<Order[]> {
-  const orders = await loaders.order.loadMany(campaign.attributedOrderIds);
-  return orders.filter((order): order is Order => order !== null && !(order instanceof Error));
+  const orders = allLoaded(await loaders.order.loadMany(campaign.attributedOrderIds));
+  // Marketing may still credit an order sales has since deleted (a draft or a cancelled one).
+  return orders.filter((order): order is Order => order !== null);
 }
 
 export const resolvers = {
