@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { startGateway } from '../gateway/src/server';
 import { startCustomerSubgraph } from '../subgraphs/customer/src/server';
@@ -8,8 +9,9 @@ import { DEFAULT_PORTS, SUBGRAPH_NAMES, type SubgraphName } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import type { PeerService } from './entity-client';
 import type { RunningServer } from './http-server';
-import { logger } from './logger';
 import { applyMigrations } from './migrations';
+import { PortInUseError } from './http-server';
+import { DEMO_SIZE, isSeeded, seedDemoData } from './seed';
 
 const root = path.join(__dirname, '..');
 
@@ -21,6 +23,11 @@ export type PlatformOptions = {
   // 0 picks a free port.
   ports?: Partial<Record<SubgraphName | 'gateway', number>>;
   host?: string;
+  // Loads the demo data into databases that have none, before any service reports ready.
+  seed?: boolean;
+  // What start-up is doing, for `npm start` to print.
+  report?: (step: string) => void;
+  onSeedProgress?: (done: number, total: number) => void;
 };
 
 export type Platform = {
@@ -61,6 +68,10 @@ async function provideDatabase(name: SubgraphName, options: PlatformOptions, emb
 // Starts the whole platform in this process: a database per subgraph (embedded unless a URL
 // is given) with migrations applied, the three subgraphs, then the gateway in front of them.
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const report = options.report ?? (() => {});
+  const port = (name: SubgraphName | 'gateway') => options.ports?.[name] ?? DEFAULT_PORTS[name];
+  // A port taken by another program fails start-up within seconds, before any database work.
+  for (const name of ['gateway', ...SUBGRAPH_NAMES] as const) await ensurePortFree(name, port(name), options.host);
   const embedded: EmbeddedPostgres[] = [];
   const servers: RunningServer[] = [];
   const stop = async () => {
@@ -71,12 +82,17 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const urls = await Promise.all(
       SUBGRAPH_NAMES.map(async (name) => {
         const url = await provideDatabase(name, options, embedded);
+        report(`${name}: database ${options.databaseUrls?.[name] ? 'connected' : 'started (embedded)'}`);
         const applied = await migrateDatabase(name, url);
-        if (applied.length) logger.info({ service: name, applied }, 'migrations applied');
+        report(`${name}: ${applied.length ? `${applied.length} migration(s) applied` : 'migrations up to date'}`);
         return url;
       }),
     );
     const databaseUrls = Object.fromEntries(SUBGRAPH_NAMES.map((name, index) => [name, urls[index]])) as Record<SubgraphName, string>;
+    if (options.seed && !(await isSeeded(databaseUrls.customer))) {
+      report('seeding demo data (first start)');
+      await seedDemoData(databaseUrls, DEMO_SIZE, options.onSeedProgress);
+    }
 
     // Subgraphs call each other for cross-service checks; their URLs are known once they listen.
     const peers: PeerService[] = [];
@@ -85,14 +101,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       peers.push(service);
       return service;
     };
-    const port = (name: SubgraphName | 'gateway') => options.ports?.[name] ?? DEFAULT_PORTS[name];
     const common = (name: SubgraphName) => ({ databaseUrl: databaseUrls[name], port: port(name), host: options.host });
     const customer = await startCustomerSubgraph({ ...common('customer'), peers: { sales: peer('customer', 'sales'), marketing: peer('customer', 'marketing') } });
     servers.push(customer);
+    report(`customer: listening on ${customer.url}`);
     const sales = await startSalesSubgraph({ ...common('sales'), peers: { customer: peer('sales', 'customer') } });
     servers.push(sales);
+    report(`sales: listening on ${sales.url}`);
     const marketing = await startMarketingSubgraph({ ...common('marketing'), peers: { customer: peer('marketing', 'customer'), sales: peer('marketing', 'sales') } });
     servers.push(marketing);
+    report(`marketing: listening on ${marketing.url}`);
     const subgraphs = { customer, sales, marketing };
     for (const service of peers) service.url = subgraphs[service.name as SubgraphName].url;
 
@@ -107,4 +125,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await stop();
     throw error;
   }
+}
+
+async function ensurePortFree(name: SubgraphName | 'gateway', port: number, host = '127.0.0.1'): Promise<void> {
+  if (port === 0) return;
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError(name, port) : error));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }

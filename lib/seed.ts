@@ -58,7 +58,15 @@ export async function isSeeded(customerDatabaseUrl: string): Promise<boolean> {
   }
 }
 
-export async function seedDemoData(urls: Record<SubgraphName, string>, size: SeedSize = DEMO_SIZE): Promise<void> {
+// The tables seedDemoData fills, one progress step each.
+const SEED_STEPS = 12;
+
+export async function seedDemoData(urls: Record<SubgraphName, string>, size: SeedSize = DEMO_SIZE, onProgress: (done: number, total: number) => void = () => {}): Promise<void> {
+  let done = 0;
+  const write = async <T>(rows: T[], insert: (chunk: T[]) => Promise<unknown>, chunkSize?: number) => {
+    await inChunks(rows, insert, chunkSize);
+    onProgress(++done, SEED_STEPS);
+  };
   const rnd = random(42);
   const now = Date.now();
   const databases = [connectDatabase(CustomerClient, urls.customer), connectDatabase(SalesClient, urls.sales), connectDatabase(MarketingClient, urls.marketing)] as const;
@@ -81,15 +89,15 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
         createdAt: new Date(now - rnd.int(720) * DAY - index),
       };
     });
-    await inChunks(customers, (data) => customerDb.customer.createMany({ data }));
+    await write(customers, (data) => customerDb.customer.createMany({ data }));
     const organisations = customers.filter((customer) => customer.kind === 'ORGANIZATION');
-    await inChunks(
+    await write(
       organisations.flatMap((customer) =>
         [0, 1].map((n) => ({ customerId: customer.id, name: `${rnd.pick(FIRST)} ${rnd.pick(LAST)}`, title: n ? 'Buyer' : 'CTO', email: `contact${n}.${customer.email}` })),
       ),
       (data) => customerDb.contact.createMany({ data }),
     );
-    await inChunks(
+    await write(
       customers.flatMap((customer) =>
         Array.from({ length: 1 + rnd.int(4) }, (_, n) => ({
           customerId: customer.id,
@@ -108,7 +116,7 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
       priceMinor: BigInt(500 + rnd.int(200_000)),
       currency: 'USD',
     }));
-    await salesDb.product.createMany({ data: products });
+    await write(products, (data) => salesDb.product.createMany({ data }));
     const orders: { id: string; customerId: string; status: (typeof ORDER_STATUSES)[number]; currency: string; totalMinor: bigint; placedAt: Date | null; createdAt: Date }[] = [];
     const items: { orderId: string; line: number; productId: string; quantity: number; unitPriceMinor: bigint }[] = [];
     for (const customer of customers) {
@@ -127,9 +135,9 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
         orders.push({ id: orderId, customerId: customer.id, status, currency: 'USD', totalMinor, placedAt: status === 'DRAFT' ? null : createdAt, createdAt });
       }
     }
-    await inChunks(orders, (data) => salesDb.order.createMany({ data }));
-    await inChunks(items, (data) => salesDb.orderItem.createMany({ data }), 5_000);
-    await inChunks(
+    await write(orders, (data) => salesDb.order.createMany({ data }));
+    await write(items, (data) => salesDb.orderItem.createMany({ data }), 5_000);
+    await write(
       customers
         .filter(() => rnd.next() < 0.6)
         .map((customer) => ({
@@ -146,7 +154,7 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
     );
 
     const segments = DEMO_SEGMENTS.map((segment) => ({ id: randomUUID(), description: `Demo segment: ${segment.name}`, ...segment }));
-    await marketingDb.segment.createMany({ data: segments });
+    await write(segments, (data) => marketingDb.segment.createMany({ data }));
     const campaigns = Array.from({ length: 8 }, (_, index) => ({
       id: randomUUID(),
       name: `${['Spring', 'Summer', 'Autumn', 'Winter'][index % 4]} ${CHANNELS[index % CHANNELS.length].toLowerCase()} push ${2026 + Math.floor(index / 4)}`,
@@ -158,14 +166,14 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
       endsAt: new Date(now + (index * 15 + 10) * DAY),
       segmentId: segments[index % segments.length].id,
     }));
-    await marketingDb.campaign.createMany({ data: campaigns });
+    await write(campaigns, (data) => marketingDb.campaign.createMany({ data }));
     const members = campaigns.flatMap((campaign) =>
       customers
         .filter(() => rnd.next() < 0.2)
         .map((customer) => ({ campaignId: campaign.id, customerId: customer.id, status: rnd.pick(['TARGETED', 'SENT', 'OPENED', 'CLICKED', 'RESPONDED'] as const) })),
     );
-    await inChunks(members, (data) => marketingDb.campaignMember.createMany({ data }));
-    await inChunks(
+    await write(members, (data) => marketingDb.campaignMember.createMany({ data }));
+    await write(
       members
         .flatMap((member) => {
           const type = RESPONSE_OF_STATUS[member.status];
@@ -175,7 +183,7 @@ export async function seedDemoData(urls: Record<SubgraphName, string>, size: See
     );
     const ordersByCustomer = new Map<string, string[]>();
     for (const order of orders) ordersByCustomer.set(order.customerId, [...(ordersByCustomer.get(order.customerId) ?? []), order.id]);
-    await inChunks(
+    await write(
       members
         .filter((member) => rnd.next() < 0.3 && ordersByCustomer.has(member.customerId))
         .map((member) => ({ campaignId: member.campaignId, customerId: member.customerId, orderId: rnd.pick(ordersByCustomer.get(member.customerId)!) })),

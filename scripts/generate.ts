@@ -16,7 +16,7 @@ for (const name of SUBGRAPH_NAMES) {
   const stamp = path.join(root, 'subgraphs', name, 'src', 'generated', 'prisma', '.schema-hash');
   const hash = createHash('sha256').update(readFileSync(schema)).update(readFileSync(path.join(root, 'package-lock.json'))).digest('hex');
   if (!process.argv.includes('--force') && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) continue;
+  console.log(`Generating Prisma Client for ${name}`);
   execFileSync(process.execPath, [prismaCli, 'generate', '--schema', schema], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   writeFileSync(stamp, hash);
-  console.log(`Generated Prisma Client for ${name}`);
 }

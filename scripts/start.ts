@@ -1,28 +1,38 @@
 import { existsSync } from 'node:fs';
+import { SingleBar } from 'cli-progress';
 import { SUBGRAPH_NAMES, databaseUrl, isProduction, servicePort, type SubgraphName } from '../lib/config';
 import { logger } from '../lib/logger';
 import { startPlatform } from '../lib/platform';
-import { isSeeded, seedDemoData } from '../lib/seed';
 
 // `npm start`: the whole platform in one process, on embedded databases unless
-// <SUBGRAPH>_DATABASE_URL settings point at real PostgreSQL.
+// <SUBGRAPH>_DATABASE_URL settings point at real PostgreSQL. Each step of start-up is printed
+// with the seconds since start; the gateway listens (and reports ready) once the data is there.
 async function main() {
+  const startedAt = Date.now();
+  const say = (step: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${step}`);
   if (existsSync('.env')) process.loadEnvFile('.env');
   const databaseUrls: Partial<Record<SubgraphName, string>> = {};
   for (const name of SUBGRAPH_NAMES) {
     const url = databaseUrl(name);
     if (url) databaseUrls[name] = url;
   }
+  say('starting databases and applying migrations');
+  const bar = process.stdout.isTTY ? new SingleBar({ format: '        seeding [{bar}] {value}/{total} tables', hideCursor: true }) : null;
   const platform = await startPlatform({
     databaseUrls,
     ports: { gateway: servicePort('gateway'), customer: servicePort('customer'), sales: servicePort('sales'), marketing: servicePort('marketing') },
+    seed: process.env.SEED !== 'false',
+    report: say,
+    onSeedProgress: (done, total) => {
+      if (!bar) return say(`seeded ${done}/${total} tables`);
+      if (done === 1) bar.start(total, 0);
+      bar.update(done);
+      if (done === total) bar.stop();
+    },
   });
-  if (process.env.SEED !== 'false' && !(await isSeeded(platform.databaseUrls.customer))) {
-    logger.info('seeding demo data (first start)');
-    await seedDemoData(platform.databaseUrls);
-  }
+  say(`gateway: listening on ${platform.gatewayUrl}`);
   console.log(`\nFederated CRM is running. Open ${platform.gatewayUrl} (Apollo Sandbox) to explore the graph.`);
-  if (!isProduction()) console.log('Sandbox is signed in as the demo admin; `npm run token -- sales|marketing|viewer` prints tokens for the other demo users.\n');
+  if (!isProduction()) console.log('Sandbox is signed in as the demo admin; `npm run -s token -- sales|marketing|viewer` prints tokens for the other demo users.\n');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'stopping');
@@ -33,5 +43,6 @@ async function main() {
 
 main().catch((error) => {
   logger.fatal({ err: error }, 'the platform failed to start');
+  console.error(`\nThe platform failed to start: ${(error as Error).message}`);
   process.exit(1);
 });
