@@ -7,6 +7,7 @@ import { IDENTITY_HEADER, InternalIdentitySigner, secretFromEnv, verifyInternalI
 import { enforceAuthorization } from './authorization';
 import { connectDatabase, databaseStatus, type DatabaseClient } from './db';
 import { startGraphQLServer, type RunningServer } from './http-server';
+import { representationLimit } from './input-limits';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { SubgraphName, SubgraphOptions } from './config';
 import { createMetrics } from './metrics';
@@ -45,7 +46,7 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
     host: options.host,
     schema,
     // Traces are for Apollo's hosted Studio, which this platform does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), representationLimit()],
     authenticate: (req) => verifyInternalIdentity(req.get(IDENTITY_HEADER), internalSecret),
     context: async (_req, identity) => ({
       prisma,

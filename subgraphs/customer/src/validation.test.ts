@@ -1,5 +1,5 @@
 import { parseInput } from '../../../lib/validation';
-import { canMoveStatus, createCustomerInput, updateCustomerInput } from './validation';
+import { canMoveStatus, createCustomerInput, customerFilter, updateCustomerInput } from './validation';
 
 const fieldOf = (run: () => unknown) => {
   try {
@@ -41,5 +41,10 @@ describe('customer validation', () => {
     expect(canMoveStatus('CHURNED', 'ACTIVE')).toBe(true);
     expect(canMoveStatus('ACTIVE', 'LEAD')).toBe(false);
     expect(canMoveStatus('PROSPECT', 'LEAD')).toBe(false);
+  });
+
+  it('filters by each status once, and refuses more than 100 of them', () => {
+    expect(parseInput(customerFilter, { status: ['ACTIVE', 'LEAD', 'ACTIVE', 'ACTIVE'] }, 'filter')?.status).toEqual(['ACTIVE', 'LEAD']);
+    expect(fieldOf(() => parseInput(customerFilter, { status: Array(101).fill('ACTIVE') }, 'filter'))).toEqual({ code: 'BAD_USER_INPUT', field: 'filter.status' });
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedList, enumList, type ListInput } from '../../../lib/input-limits';
 import { id, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/validation';
 
 const email = z.email({ message: 'must be a valid email address' }).max(254).transform((value) => value.toLowerCase()).nullish();
@@ -7,10 +8,10 @@ const phone = z
   .trim()
   .regex(/^\+?[0-9][0-9 ().-]{3,28}[0-9]$/, { message: 'must be a phone number such as +1 555 0100' })
   .nullish();
-const tags = z
-  .array(z.string().trim().min(1, { message: 'must not be empty' }).max(50, { message: 'must be at most 50 characters' }))
-  .max(50, { message: 'must hold at most 50 tags' })
-  .transform((values) => [...new Set(values)]);
+const tags = (coordinate: ListInput) =>
+  boundedList(coordinate, z.string().trim().min(1, { message: 'must not be empty' }).max(50, { message: 'must be at most 50 characters' }), 'tags').transform((values) => [
+    ...new Set(values),
+  ]);
 const kind = z.enum(['PERSON', 'ORGANIZATION']);
 export const lifecycleStatus = z.enum(['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED']);
 const interactionType = z.enum(['CALL', 'EMAIL', 'MEETING', 'NOTE']);
@@ -23,7 +24,7 @@ export const createCustomerInput = z.object({
   company: optionalText(200),
   status: lifecycleStatus.default('LEAD'),
   ownerId: optionalText(100),
-  tags: tags.nullish().transform((value) => value ?? []),
+  tags: tags('CreateCustomerInput.tags').nullish().transform((value) => value ?? []),
 });
 
 export const updateCustomerInput = z.object({
@@ -34,16 +35,16 @@ export const updateCustomerInput = z.object({
   company: optionalText(200),
   status: lifecycleStatus.optional(),
   ownerId: optionalText(100),
-  tags: tags.optional(),
+  tags: tags('UpdateCustomerInput.tags').optional(),
 });
 
 export const customerFilter = z
   .object({
     search: searchText,
-    status: z.array(lifecycleStatus).nullish(),
+    status: enumList('CustomerFilter.status', lifecycleStatus).nullish(),
     kind: kind.nullish(),
     ownerId: z.string().max(100).nullish(),
-    tags: z.array(z.string().max(50)).max(50).nullish(),
+    tags: boundedList('CustomerFilter.tags', z.string().max(50), 'tags').nullish(),
     company: searchText,
     createdAfter: storableDate.nullish(),
     createdBefore: storableDate.nullish(),

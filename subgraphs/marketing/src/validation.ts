@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedList, enumList, type ListInput } from '../../../lib/input-limits';
 import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/validation';
 
 const campaignStatus = z.enum(['DRAFT', 'SCHEDULED', 'ACTIVE', 'PAUSED', 'COMPLETED']);
@@ -9,14 +10,14 @@ export type CampaignStatus = z.infer<typeof campaignStatus>;
 export type MemberStatus = z.infer<typeof memberStatus>;
 export type ResponseType = z.infer<typeof responseType>;
 
-const tagList = z.array(z.string().trim().min(1).max(50)).max(50).nullish();
+const tagList = (coordinate: ListInput) => boundedList(coordinate, z.string().trim().min(1).max(50), 'tags').nullish();
 export const segmentRules = z
   .object({
-    kinds: z.array(z.enum(['PERSON', 'ORGANIZATION'])).nullish(),
-    statuses: z.array(z.enum(['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED'])).nullish(),
-    tagsAny: tagList,
-    tagsAll: tagList,
-    companies: z.array(z.string().trim().min(1).max(200)).max(100).nullish(),
+    kinds: enumList('SegmentRulesInput.kinds', z.enum(['PERSON', 'ORGANIZATION'])).nullish(),
+    statuses: enumList('SegmentRulesInput.statuses', z.enum(['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED'])).nullish(),
+    tagsAny: tagList('SegmentRulesInput.tagsAny'),
+    tagsAll: tagList('SegmentRulesInput.tagsAll'),
+    companies: boundedList('SegmentRulesInput.companies', z.string().trim().min(1).max(200), 'companies').nullish(),
   })
   .refine((rules) => Object.values(rules).some((value) => value?.length), { message: 'must set at least one rule' });
 export type SegmentRules = z.infer<typeof segmentRules>;
@@ -55,13 +56,13 @@ export const updateCampaignInput = z
 export const campaignFilter = z
   .object({
     search: searchText,
-    status: z.array(campaignStatus).nullish(),
-    channel: z.array(channel).nullish(),
+    status: enumList('CampaignFilter.status', campaignStatus).nullish(),
+    channel: enumList('CampaignFilter.channel', channel).nullish(),
     segmentId: id.nullish(),
   })
   .nullish();
 
-export const memberIds = z.array(id).min(1, { message: 'must name at least one customer' }).max(1_000, { message: 'must name at most 1000 customers' });
+export const memberIds = boundedList('Mutation.addCampaignMembers(customerIds:)', id, 'customers').min(1, { message: 'must name at least one customer' });
 
 export const recordResponseInput = z.object({ campaignId: id, customerId: id, type: responseType, occurredAt: storableDate.nullish() });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedList, enumList } from '../../../lib/input-limits';
 import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/validation';
 
 export const orderStatus = z.enum(['DRAFT', 'PLACED', 'PAID', 'FULFILLED', 'CANCELLED']);
@@ -38,22 +39,21 @@ export const productFilter = z.object({ search: searchText, active: z.boolean().
 
 export const createOrderInput = z.object({
   customerId: id,
-  items: z
-    .array(
-      z.object({
-        productId: id,
-        quantity: z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(100_000, { message: 'must be at most 100000' }),
-      }),
-    )
-    .min(1, { message: 'must hold at least one item' })
-    .max(200, { message: 'must hold at most 200 items' }),
+  items: boundedList(
+    'CreateOrderInput.items',
+    z.object({
+      productId: id,
+      quantity: z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(100_000, { message: 'must be at most 100000' }),
+    }),
+    'items',
+  ).min(1, { message: 'must hold at least one item' }),
   status: z.enum(['DRAFT', 'PLACED'], { message: 'a new order is DRAFT or PLACED' }).nullish().transform((value) => value ?? 'DRAFT'),
 });
 
 export const orderFilter = z
   .object({
     customerId: id.nullish(),
-    status: z.array(orderStatus).nullish(),
+    status: enumList('OrderFilter.status', orderStatus).nullish(),
     createdAfter: storableDate.nullish(),
     createdBefore: storableDate.nullish(),
   })
@@ -81,12 +81,16 @@ export const updateOpportunityInput = z.object({
 export const opportunityFilter = z
   .object({
     customerId: id.nullish(),
-    stage: z.array(opportunityStage).nullish(),
+    stage: enumList('OpportunityFilter.stage', opportunityStage).nullish(),
     ownerId: z.string().max(100).nullish(),
     closingFrom: calendarDate.nullish(),
     closingTo: calendarDate.nullish(),
   })
   .nullish();
+
+// The status and stage filters of a customer's nested orders and deals.
+export const childOrderStatuses = enumList('Customer.orders(status:)', orderStatus).nullish();
+export const childOpportunityStages = enumList('Customer.opportunities(stage:)', opportunityStage).nullish();
 
 const orderFlow: Record<OrderStatus, OrderStatus[]> = {
   DRAFT: ['PLACED', 'CANCELLED'],

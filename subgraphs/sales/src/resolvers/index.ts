@@ -2,11 +2,12 @@ import { allLoaded } from '../../../../lib/loader-utils';
 import { toMoney, type Money } from '../../../../lib/money';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import { scalarResolvers } from '../../../../lib/scalars';
-import { parseId } from '../../../../lib/validation';
+import { parseId, parseInput } from '../../../../lib/validation';
 import { conversions, returnOnInvestment, revenueByCurrency, weightedAmount } from '../figures';
 import type { Opportunity, Order, OrderItem, Product } from '../generated/prisma/client';
 import type { SalesContext } from '../server';
 import * as service from '../service';
+import { childOpportunityStages, childOrderStatuses } from '../validation';
 
 type Ref = { id: string };
 type ChildArgs = { first?: number | null; after?: string | null };
@@ -43,15 +44,15 @@ export const resolvers = {
     deleteOpportunity: (_: unknown, args: Ref, { prisma }: SalesContext) => service.deleteOpportunity(prisma, args.id),
   },
   Customer: {
-    orders: async (customer: Ref, args: ChildArgs & { status?: string[] | null }, { loaders }: SalesContext) => {
+    orders: async (customer: Ref, args: ChildArgs & { status?: unknown }, { loaders }: SalesContext) => {
       const first = pageSize(args.first);
-      const filter = args.status ?? null;
+      const filter = parseInput(childOrderStatuses, args.status, 'status') ?? null;
       const page = await loaders.ordersByCustomer({ first, after: args.after, filter }).load(customer.id);
       return toChildConnection('Order', page, 'createdAt', () => loaders.orderCountByCustomer(filter).load(customer.id));
     },
-    opportunities: async (customer: Ref, args: ChildArgs & { stage?: string[] | null }, { loaders }: SalesContext) => {
+    opportunities: async (customer: Ref, args: ChildArgs & { stage?: unknown }, { loaders }: SalesContext) => {
       const first = pageSize(args.first);
-      const filter = args.stage ?? null;
+      const filter = parseInput(childOpportunityStages, args.stage, 'stage') ?? null;
       const page = await loaders.opportunitiesByCustomer({ first, after: args.after, filter }).load(customer.id);
       return toChildConnection('Opportunity', page, 'createdAt', () => loaders.opportunityCountByCustomer(filter).load(customer.id));
     },
