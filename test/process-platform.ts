@@ -18,7 +18,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+// Generous by default: on a loaded CI machine a subgraph process takes tens of seconds to start.
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
@@ -107,7 +108,12 @@ export async function startProcessPlatform(options: {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.set(name, child);
-    await waitFor(async () => (await fetch(subgraphUrls[name].replace('/graphql', '/health'))).ok, `the ${name} subgraph`);
+    // A test that fails or is cut short must not leave subgraph processes behind.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
+    // Ready, not only alive: the subgraph has warmed up and reached its database.
+    await waitFor(async () => (await fetch(subgraphUrls[name].replace('/graphql', '/ready'))).ok, `the ${name} subgraph`);
   };
   const kill = async (name: SubgraphName) => {
     const child = children.get(name);
