@@ -17,6 +17,23 @@ function countingClient(onStatement: () => void): typeof pg.Client {
   };
 }
 
+// How long PostgreSQL lets one statement run before cancelling it: shorter than the gateway's
+// 3000 ms subgraph time limit, so the work of a request the gateway has given up on stops
+// instead of holding a connection. 0 turns the limit off.
+export function statementTimeoutMs(): number {
+  const value = Number(process.env.DATABASE_STATEMENT_TIMEOUT_MS ?? 2_500);
+  if (!Number.isInteger(value) || value < 0) throw new Error('DATABASE_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds');
+  return value;
+}
+
+// PostgreSQL's query_canceled, as node-postgres raises it and as Prisma wraps it.
+const QUERY_CANCELED = '57014';
+
+export function isStatementTimeout(error: unknown): boolean {
+  const { code, meta } = (error ?? {}) as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } };
+  return code === QUERY_CANCELED || meta?.driverAdapterError?.cause?.originalCode === QUERY_CANCELED;
+}
+
 // Every subgraph reaches its own database the same way: Prisma Client over node-postgres.
 export function connectDatabase<C extends DatabaseClient>(
   Client: new (options: { adapter: PrismaPg }) => C,
@@ -27,6 +44,9 @@ export function connectDatabase<C extends DatabaseClient>(
     connectionString,
     max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
     connectionTimeoutMillis: 5_000,
+    // Sent when each connection starts, so it costs no statement. The embedded database
+    // (PGlite) accepts it and has no timer to enforce it.
+    statement_timeout: statementTimeoutMs(),
     Client: countingClient(onStatement),
   });
   // An idle connection dropped by the server is replaced on next use; without a listener the

@@ -10,6 +10,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import { AuthenticationError, type Identity } from './auth';
 import { isProduction } from './config';
+import { isStatementTimeout } from './db';
 import { logger } from './logger';
 import { registerProcessMetrics, type Metrics } from './metrics';
 
@@ -61,6 +62,7 @@ const CLIENT_CODES = new Set([
   'CONFLICT',
   'SUBGRAPH_UNAVAILABLE',
   'DATABASE_UNAVAILABLE',
+  'QUERY_TIMEOUT',
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'GRAPHQL_PARSE_FAILED',
@@ -92,6 +94,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, se
   if (isDatabaseUnavailable(original)) {
     logger.warn({ err: original, service }, 'database unavailable');
     return { message: `The ${service} database is unavailable; try again shortly`, path: formatted.path, extensions: { code: 'DATABASE_UNAVAILABLE', service } };
+  }
+  if (isStatementTimeout(original)) {
+    logger.warn({ err: original, service, path: formatted.path }, 'statement cancelled by its time limit');
+    return { message: `The ${service} database stopped a statement that ran past its time limit; ask for less or try again`, path: formatted.path, extensions: { code: 'QUERY_TIMEOUT', service } };
   }
   logger.error({ err: original, path: formatted.path }, 'unexpected error');
   if (!isProduction()) return formatted;
