@@ -19,6 +19,23 @@ export const IDENTITY_HEADER = 'x-crm-identity';
 const INTERNAL_ISSUER = 'crm-gateway';
 const INTERNAL_AUDIENCE = 'crm-subgraphs';
 const MIN_SECRET_LENGTH = 32;
+// A secret's strength is estimated as length × log2(the size of the character set it draws
+// from: 16 for hex, else 10 digits, 26 lower-case, 26 upper-case and 33 other characters, as
+// present): 32 hex characters are 128 bits. Few distinct characters mean a pattern, not
+// randomness (32 random hex characters have fewer than 8 about once in 30 million draws).
+const MIN_SECRET_BITS = 128;
+const MIN_DISTINCT_CHARACTERS = 8;
+const CHARACTER_CLASSES: [RegExp, number][] = [
+  [/[0-9]/, 10],
+  [/[a-z]/, 26],
+  [/[A-Z]/, 26],
+  [/[^0-9a-zA-Z]/, 33],
+];
+
+function estimatedBits(value: string): number {
+  const alphabet = /^[0-9a-f]+$/i.test(value) ? 16 : CHARACTER_CLASSES.reduce((size, [pattern, count]) => size + (pattern.test(value) ? count : 0), 0);
+  return value.length * Math.log2(alphabet);
+}
 
 // Secrets that make `npm start` and `npm test` work out of the box; production refuses them.
 export const DEVELOPMENT_SECRETS = {
@@ -39,8 +56,10 @@ export class AuthenticationError extends Error {
   }
 }
 
-// In production a secret must be set, must not be a development default or a placeholder, and
-// must be long enough to resist guessing; the message names the variable to fix.
+// In production a secret must be set, must not be a development default or a placeholder, must
+// be long and random enough to resist guessing, and must not be the other secret: whoever
+// holds the user-token secret could otherwise sign identities the subgraphs trust. The message
+// names the variable to fix.
 export function secretFromEnv(name: keyof typeof DEVELOPMENT_SECRETS): string {
   const value = process.env[name];
   if (!isProduction()) return value || DEVELOPMENT_SECRETS[name];
@@ -51,6 +70,13 @@ export function secretFromEnv(name: keyof typeof DEVELOPMENT_SECRETS): string {
   if (value.length < MIN_SECRET_LENGTH) {
     throw new InsecureConfigurationError(`Refusing to start in production: ${name} must be at least ${MIN_SECRET_LENGTH} characters`);
   }
+  if (new Set(value).size < MIN_DISTINCT_CHARACTERS || estimatedBits(value) < MIN_SECRET_BITS) {
+    throw new InsecureConfigurationError(
+      `Refusing to start in production: ${name} is too easy to guess (it needs ${MIN_DISTINCT_CHARACTERS}+ different characters and ${MIN_SECRET_BITS}+ bits); use a random value such as \`openssl rand -base64 32\``,
+    );
+  }
+  const other = name === 'AUTH_JWT_SECRET' ? 'INTERNAL_JWT_SECRET' : 'AUTH_JWT_SECRET';
+  if (process.env[other] === value) throw new InsecureConfigurationError(`Refusing to start in production: ${name} and ${other} must be different secrets`);
   return value;
 }
 

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { getIntrospectionQuery, parse } from 'graphql';
+import { getIntrospectionQuery, GraphQLError, parse } from 'graphql';
 import { startGateway } from '../gateway/src/server';
 import type { RunningServer } from '../lib/http-server';
 import { postGraphQL, type GraphQLResponse } from './harness';
@@ -25,6 +26,8 @@ const CATALOG = `
     search: [SearchResult!]!
     vault: Vault @inaccessible
     me: String @authenticated
+    "Answers with a suggestion of its own, as a subgraph checking its input may."
+    lookup(status: String): Item
   }
 `;
 const PRICING = `
@@ -42,6 +45,9 @@ const catalogResolvers = {
     vault: () => ({ code: 'hidden code' }),
     search: () => [{ __typename: 'Item', ...ITEMS[0] }, { __typename: 'Vault', code: 'hidden code' }],
     me: () => 'me',
+    lookup: (_: unknown, args: { status?: string }) => {
+      throw new GraphQLError(`Value "${args.status}" does not exist in "Status" enum. Did you mean the enum value "SECRET" or "ACTIVE"?`, { extensions: { code: 'BAD_USER_INPUT' } });
+    },
   },
   Item: { __resolveReference: (ref: { id: string }) => ITEMS.find((item) => item.id === ref.id) },
 };
@@ -50,6 +56,8 @@ const pricingResolvers = { Item: { price: () => 10 } };
 const servers: ApolloServer[] = [];
 let gateway: RunningServer;
 let catalogUrl: string;
+let pricingUrl: string;
+let supergraphSdl: string;
 
 async function startSubgraph(typeDefs: string, resolvers: object): Promise<string> {
   const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers: resolvers as never }) });
@@ -60,13 +68,14 @@ async function startSubgraph(typeDefs: string, resolvers: object): Promise<strin
 
 beforeAll(async () => {
   catalogUrl = await startSubgraph(CATALOG, catalogResolvers);
-  const pricingUrl = await startSubgraph(PRICING, pricingResolvers);
+  pricingUrl = await startSubgraph(PRICING, pricingResolvers);
   const composed = composeServices([
     { name: 'customer', url: catalogUrl, typeDefs: parse(CATALOG) },
     { name: 'sales', url: pricingUrl, typeDefs: parse(PRICING) },
   ]);
   if (composed.errors) throw new Error(composed.errors.join('\n'));
-  gateway = await startGateway({ port: 0, supergraphSdl: composed.supergraphSdl, subgraphUrls: { customer: catalogUrl, sales: pricingUrl, marketing: pricingUrl } });
+  supergraphSdl = composed.supergraphSdl;
+  gateway = await startGateway({ port: 0, supergraphSdl, subgraphUrls: { customer: catalogUrl, sales: pricingUrl, marketing: pricingUrl } });
 });
 afterAll(async () => {
   await gateway?.stop();
@@ -93,7 +102,7 @@ describe('@inaccessible at the gateway', () => {
     expect(data.vault).toBeNull();
     expect(data.schema.types.map((type: { name: string }) => type.name)).not.toContain('Vault');
     const fields = Object.fromEntries(data.query.fields.map((field: { name: string; args: { name: string }[] }) => [field.name, field.args.map((arg) => arg.name)]));
-    expect(fields).toEqual({ items: ['status'], search: [], me: [] });
+    expect(fields).toEqual({ items: ['status'], search: [], me: [], lookup: ['status'] });
     expect(data.union.possibleTypes).toEqual([{ name: 'Item' }]);
     expect(JSON.stringify(data)).not.toMatch(/SECRET|internalNote|includeHidden|Vault|inaccessible/);
   });
@@ -158,5 +167,35 @@ describe('introspection asking for isOneOf', () => {
     const response = await postGraphQL(catalogUrl, getIntrospectionQuery({ oneOf: true }));
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
+  });
+});
+
+describe('a production gateway', () => {
+  let production: RunningServer;
+  const saved = { NODE_ENV: process.env.NODE_ENV, INTERNAL_JWT_SECRET: process.env.INTERNAL_JWT_SECRET };
+
+  beforeAll(async () => {
+    Object.assign(process.env, { NODE_ENV: 'production', INTERNAL_JWT_SECRET: randomBytes(32).toString('base64') });
+    const userTokens = { issuer: 'crm-test', audience: 'crm-test', rolesClaim: 'roles', secret: randomBytes(32).toString('base64') };
+    production = await startGateway({ port: 0, supergraphSdl, subgraphUrls: { customer: catalogUrl, sales: pricingUrl, marketing: pricingUrl }, userTokens });
+  });
+  afterAll(async () => {
+    await production?.stop();
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  it('passes on what a subgraph says without the names it suggests', async () => {
+    const response = await postGraphQL(production.url, '{ lookup(status: "ACTIV") { id } }');
+    expect(response.body.errors?.[0]).toMatchObject({ message: 'Value "ACTIV" does not exist in "Status" enum.', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(JSON.stringify(response.body)).not.toMatch(/did you mean|SECRET/i);
+  });
+
+  it('suggests no enum value of its own', async () => {
+    const response = await postGraphQL(production.url, '{ items(status: RETIRD) { id } }');
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.[0].message).toBe('Value "RETIRD" does not exist in "Status" enum.');
   });
 });

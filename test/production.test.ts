@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { mintDevelopmentToken, signUserToken } from '../gateway/src/authentication';
-import { DEVELOPMENT_SECRETS } from '../lib/auth';
+import { DEVELOPMENT_SECRETS, secretFromEnv } from '../lib/auth';
 import { expectNoErrors, postGraphQL, startTestPlatform, type TestPlatform } from './harness';
 
 const root = path.join(__dirname, '..');
@@ -25,7 +26,8 @@ function runService(entry: string, env: Record<string, string>): Promise<{ code:
   });
 }
 
-const STRONG = { AUTH_JWT_SECRET: 'a'.repeat(40), INTERNAL_JWT_SECRET: 'b'.repeat(40), AUTH_ISSUER: 'crm-dev', AUTH_AUDIENCE: 'crm-api' };
+// As `openssl rand -base64 32` makes them.
+const STRONG = { AUTH_JWT_SECRET: randomBytes(32).toString('base64'), INTERNAL_JWT_SECRET: randomBytes(32).toString('base64'), AUTH_ISSUER: 'crm-dev', AUTH_AUDIENCE: 'crm-api' };
 
 describe('production refuses missing and default secrets', () => {
   it.each([
@@ -34,12 +36,44 @@ describe('production refuses missing and default secrets', () => {
     ['the gateway with the development user token secret', 'gateway/src/server.ts', { ...STRONG, AUTH_JWT_SECRET: DEVELOPMENT_SECRETS.AUTH_JWT_SECRET }, 'AUTH_JWT_SECRET still has its default value'],
     ['the gateway with the manifest placeholder', 'gateway/src/server.ts', { ...STRONG, INTERNAL_JWT_SECRET: 'CHANGE_ME-internal-identity-secret-000000' }, 'INTERNAL_JWT_SECRET still has its default value'],
     ['the gateway with a short secret', 'gateway/src/server.ts', { ...STRONG, INTERNAL_JWT_SECRET: 'short' }, 'INTERNAL_JWT_SECRET must be at least 32 characters'],
+    ['the gateway with 32 spaces as its user token secret', 'gateway/src/server.ts', { ...STRONG, AUTH_JWT_SECRET: ' '.repeat(32) }, 'AUTH_JWT_SECRET is too easy to guess'],
+    ['the gateway with 32 × "a" as its internal secret', 'gateway/src/server.ts', { ...STRONG, INTERNAL_JWT_SECRET: 'a'.repeat(32) }, 'INTERNAL_JWT_SECRET is too easy to guess'],
+    ['the gateway with a secret of two characters repeated', 'gateway/src/server.ts', { ...STRONG, INTERNAL_JWT_SECRET: 'ab'.repeat(32) }, 'INTERNAL_JWT_SECRET is too easy to guess'],
+    ['the gateway with one value for both secrets', 'gateway/src/server.ts', { ...STRONG, INTERNAL_JWT_SECRET: STRONG.AUTH_JWT_SECRET }, 'AUTH_JWT_SECRET and INTERNAL_JWT_SECRET must be different'],
     ['a subgraph without the internal secret', 'subgraphs/sales/src/server.ts', { SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none' }, 'INTERNAL_JWT_SECRET is not set'],
+    ['a subgraph with 40 × "b" as its internal secret', 'subgraphs/sales/src/server.ts', { SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none', INTERNAL_JWT_SECRET: 'b'.repeat(40) }, 'INTERNAL_JWT_SECRET is too easy to guess'],
+    ['a subgraph whose internal secret is the user token secret', 'subgraphs/sales/src/server.ts', { SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none', INTERNAL_JWT_SECRET: STRONG.AUTH_JWT_SECRET, AUTH_JWT_SECRET: STRONG.AUTH_JWT_SECRET }, 'INTERNAL_JWT_SECRET and AUTH_JWT_SECRET must be different'],
     ['the token script', 'scripts/dev-token.ts', STRONG, 'Development tokens cannot be minted in production'],
   ])('%s exits with a message naming the problem', async (_case, entry, env, message) => {
     const { code, output } = await runService(entry, env);
     expect(code).toBe(1);
     expect(output).toContain(message);
+  });
+});
+
+describe('production accepts random secrets', () => {
+  const saved = { NODE_ENV: process.env.NODE_ENV, AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET, INTERNAL_JWT_SECRET: process.env.INTERNAL_JWT_SECRET };
+  afterAll(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  // Hundreds of each, so a rule that refuses an unlucky draw shows up here rather than at a deploy.
+  it.each([
+    ['`openssl rand -hex 32`', () => randomBytes(32).toString('hex')],
+    ['`openssl rand -base64 32`', () => randomBytes(32).toString('base64')],
+    ['`openssl rand -hex 16` (32 hex characters, 128 bits)', () => randomBytes(16).toString('hex')],
+    ['32 random bytes in base64url', () => randomBytes(32).toString('base64url')],
+  ])('accepts values made with %s', (_case, make) => {
+    process.env.NODE_ENV = 'production';
+    for (let i = 0; i < 500; i++) {
+      const [user, internal] = [make(), make()];
+      Object.assign(process.env, { AUTH_JWT_SECRET: user, INTERNAL_JWT_SECRET: internal });
+      expect(secretFromEnv('AUTH_JWT_SECRET')).toBe(user);
+      expect(secretFromEnv('INTERNAL_JWT_SECRET')).toBe(internal);
+    }
   });
 });
 
@@ -81,6 +115,27 @@ describe('production mode', () => {
     const invalid = await postGraphQL(platform.gatewayUrl, '{ customer(id: "nope") { id } }', {}, authorization);
     expect(invalid.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(invalid.body)).not.toMatch(/stacktrace|at .*\.ts:\d+/);
+  });
+
+  // Each one suggests a name in development ("Did you mean …?"), which maps the schema for
+  // someone who cannot introspect it.
+  it.each([
+    ['a misspelt enum value in a literal', '{ customers(filter: { status: [ACTIV] }) { totalCount } }', undefined],
+    ['a misspelt enum value in a literal orderBy', '{ customers(orderBy: { field: NAM }) { totalCount } }', undefined],
+    ['a misspelt enum value in a variable', 'query($s: [LifecycleStatus!]) { customers(filter: { status: $s }) { totalCount } }', { s: ['ACTIV'] }],
+    ['a misspelt enum value in an orderBy variable', 'query($o: CustomerOrder) { customers(orderBy: $o) { totalCount } }', { o: { field: 'NAM', direction: 'AS' } }],
+    ['a misspelt input field in a variable', 'query($o: CustomerOrder) { customers(orderBy: $o) { totalCount } }', { o: { feild: 'NAME' } }],
+    ['a misspelt input field in a literal', '{ customers(filter: { stauts: [ACTIVE] }) { totalCount } }', undefined],
+    ['a misspelt field', '{ customers { totalCont } }', undefined],
+    ['a misspelt argument', '{ customers(frist: 1) { totalCount } }', undefined],
+    ['a misspelt variable type', 'query($f: CustomerFiltr) { customers(filter: $f) { totalCount } }', undefined],
+    ['a misspelt type in a fragment', '{ customers { nodes { ... on Custmer { id } } } }', undefined],
+  ])('suggests nothing for %s', async (_case, query, variables) => {
+    const response = await postGraphQL(platform.gatewayUrl, query, variables, authorization);
+    expect(response.status).toBe(400);
+    expect(['GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']).toContain(response.body.errors?.[0].extensions?.code);
+    expect(JSON.stringify(response.body)).not.toMatch(/did you mean|suggestion/i);
+    expect(response.body.errors?.[0].message).toMatch(/(does not exist in|is not defined by type|Cannot query field|Unknown argument|Unknown type) "\w+/);
   });
 
   it('refuses development tokens', async () => {

@@ -103,6 +103,25 @@ function operationChecks(maxCost: number): ApolloServerPlugin {
 const fragmentsOf = (document: DocumentNode) =>
   new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
 
+// graphql-js ends a message with "Did you mean …?" for a misspelt field, argument, type, input
+// field or enum value (in the query or its variables), and a subgraph's messages may too. That
+// helps developers and maps the schema for someone who cannot introspect it, so production
+// takes it out of every error the gateway sends, wherever it was written.
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+function withoutSuggestions(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
+          if (result.errors) result.errors = result.errors.map((error) => (error.message.includes('Did you mean') ? { ...error, message: error.message.replace(SUGGESTION, '') } : error));
+        },
+      };
+    },
+  };
+}
+
 // Limits sized for this graph: its deepest useful query (customers → edges → node → orders →
 // nodes → items → product → price → amount) is 9 levels deep, its richest a few hundred tokens,
 // and a page of 1000 customers with their orders, items, segments and campaigns costs ~60,000.
@@ -118,11 +137,12 @@ export function operationLimits(): { plugins: ApolloServerPlugin[]; validationRu
     maxDirectives: { n: 30 },
     // Armor's cost counts only literal page sizes; the plugin below also sees variables.
     costLimit: { enabled: false },
-    // "Did you mean …" helps developers and maps the schema for attackers.
-    blockFieldSuggestion: { enabled: isProduction() },
+    // Armor masks some suggestions and misses others ("Did you mean the enum value …");
+    // withoutSuggestions removes them all.
+    blockFieldSuggestion: { enabled: false },
   }).protect();
   return {
-    plugins: [...armor.plugins, operationChecks(setting('MAX_QUERY_COST', 100_000))],
+    plugins: [...armor.plugins, operationChecks(setting('MAX_QUERY_COST', 100_000)), ...(isProduction() ? [withoutSuggestions()] : [])],
     validationRules: armor.validationRules,
     maxTokens: setting('MAX_QUERY_TOKENS', 3000),
   };
