@@ -20,7 +20,7 @@ let platform: ProcessPlatform;
 let customerDatabase: Awaited<ReturnType<typeof startTcpProxy>>;
 
 const gql = async (query: string, variables?: Record<string, unknown>) => postGraphQL(platform.gatewayUrl, query, variables, await userHeaders());
-const ready = async () => (await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json()) as { dependencies: Record<string, unknown> };
+const ready = async () => (await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json()) as { dependencies: Record<string, { status: string; breaker: string }> };
 
 beforeAll(async () => {
   platform = await startProcessPlatform({
@@ -67,6 +67,11 @@ describe('a failing subgraph costs clients only its own fields', () => {
       return response.body.errors?.[0].message.includes('its circuit is open') === true;
     }, 'the sales breaker to open');
     expect((await ready()).dependencies.sales).toEqual({ status: 'down', breaker: 'open' });
+    // Once the breaker would let a probe through, the gateway asks sales' /ready first: a
+    // subgraph that is not ready gets no probe, so it cannot fail it and reopen the breaker.
+    await waitFor(async () => (await ready()).dependencies.sales.breaker === 'halfOpen', 'the sales breaker to go half-open');
+    expect((await gql(ACROSS_ALL)).body.errors?.[0].message).toContain('its circuit is open until it reports ready');
+    expect((await ready()).dependencies.sales).toEqual({ status: 'down', breaker: 'halfOpen' });
 
     // Writes to healthy subgraphs go on.
     const write = await gql('mutation { createCustomer(input: { name: "During outage" }) { name } }');

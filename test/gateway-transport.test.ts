@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { expectNoErrors, startTestPlatform, userHeaders, type TestPlatform } from './harness';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resilienceFromEnv } from '../gateway/src/resilient-data-source';
+import { startGateway } from '../gateway/src/server';
+import { IDENTITY_HEADER } from '../lib/auth';
+import type { RunningServer } from '../lib/http-server';
+import { expectNoErrors, postGraphQL, startTestPlatform, userHeaders, type TestPlatform } from './harness';
 
 let platform: TestPlatform;
 
@@ -35,5 +41,34 @@ describe('gateway transport', () => {
     expect((await post({ extensions })).errors?.[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
     expect((await post({ query, extensions })).data).toEqual({ products: { totalCount: 0 } });
     expect(await post({ extensions })).toEqual({ data: { products: { totalCount: 0 } } });
+  });
+
+  it('sends a subgraph with APQ turned on the hash of a query it has seen instead of the text', async () => {
+    const sent: { query?: string; extensions?: { persistedQuery?: unknown } }[] = [];
+    // Records what the gateway sends the sales subgraph on the way there.
+    const recorder = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks).toString();
+      sent.push(JSON.parse(body));
+      const answer = await fetch(platform.subgraphs.sales.url, { method: 'POST', headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: String(req.headers[IDENTITY_HEADER]) }, body });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(await answer.text());
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    let gateway: RunningServer | undefined;
+    try {
+      gateway = await startGateway({
+        port: 0,
+        subgraphUrls: { customer: platform.subgraphs.customer.url, marketing: platform.subgraphs.marketing.url, sales: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}/graphql` },
+        resilience: { sales: { ...resilienceFromEnv('sales'), apq: true } },
+      });
+      for (let n = 0; n < 3; n++) expectNoErrors(await postGraphQL(gateway.url, '{ products(first: 1) { totalCount } }', undefined, await userHeaders()));
+      // The first call's hash is unknown (PersistedQueryNotFound), so the text follows; later calls send the hash alone.
+      expect(sent.map((body) => (body.query ? 'text' : 'hash'))).toEqual(['hash', 'text', 'hash', 'hash']);
+      expect(sent.every((body) => body.extensions?.persistedQuery)).toBe(true);
+    } finally {
+      await gateway?.stop();
+      await new Promise((resolve) => recorder.close(resolve));
+    }
   });
 });
