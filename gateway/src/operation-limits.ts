@@ -10,6 +10,7 @@ import {
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
@@ -37,11 +38,11 @@ function onlyIntrospection(selectionSet: SelectionSetNode, fragments: Map<string
   });
 }
 
-function selectsIsOneOf(schema: GraphQLSchema, document: DocumentNode): boolean {
+function selectsIsOneOf(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>): boolean {
   const typeInfo = new TypeInfo(schema);
   let found = false;
   visit(
-    document,
+    { kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] },
     visitWithTypeInfo(typeInfo, {
       Field(node) {
         if (node.name.value === 'isOneOf' && typeInfo.getParentType()?.name === '__Type') found = true;
@@ -68,10 +69,13 @@ function operationChecks(maxCost: number): ApolloServerPlugin {
           // The gateway's query planner knows introspection without __Type.isOneOf (graphql-js
           // 16.9+ and current tools ask for it) and answers it with a 500. Introspection alone is
           // answered below from the API schema; next to fields of the subgraphs it cannot be.
-          if (source.includes('isOneOf') && !onlyIntrospection(operation.selectionSet, fragmentsOf(document)) && selectsIsOneOf(schema, document)) {
-            throw new GraphQLError('__Type.isOneOf can only be asked in an operation that asks for nothing but introspection', {
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
-            });
+          if (source.includes('isOneOf')) {
+            const fragments = fragmentsOf(document);
+            if (!onlyIntrospection(operation.selectionSet, fragments) && selectsIsOneOf(schema, operation, fragments)) {
+              throw new GraphQLError('__Type.isOneOf can only be asked in an operation that asks for nothing but introspection', {
+                extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+              });
+            }
           }
           let cost: number;
           try {
