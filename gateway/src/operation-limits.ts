@@ -4,13 +4,8 @@ import {
   execute,
   GraphQLError,
   Kind,
-  TypeInfo,
-  visit,
-  visitWithTypeInfo,
   type DocumentNode,
   type FragmentDefinitionNode,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
@@ -38,20 +33,6 @@ function onlyIntrospection(selectionSet: SelectionSetNode, fragments: Map<string
   });
 }
 
-function selectsIsOneOf(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>): boolean {
-  const typeInfo = new TypeInfo(schema);
-  let found = false;
-  visit(
-    { kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] },
-    visitWithTypeInfo(typeInfo, {
-      Field(node) {
-        if (node.name.value === 'isOneOf' && typeInfo.getParentType()?.name === '__Type') found = true;
-      },
-    }),
-  );
-  return found;
-}
-
 // Refuses a request naming an operation its document does not hold, and an operation whose
 // rows would multiply past the limit (a page of customers with a page of orders each, with a
 // page of items each...), before any subgraph is asked.
@@ -59,23 +40,12 @@ function operationChecks(maxCost: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, source, document, schema, operation }) {
+        async didResolveOperation({ request, document, schema, operation }) {
           // Apollo Server leaves this to the executor, and Apollo Gateway's answers it with a 500.
           if (!operation) {
             throw new GraphQLError(`The document has no operation named ${JSON.stringify(request.operationName ?? '')}, or several and no operationName`, {
               extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } },
             });
-          }
-          // The gateway's query planner knows introspection without __Type.isOneOf (graphql-js
-          // 16.9+ and current tools ask for it) and answers it with a 500. Introspection alone is
-          // answered below from the API schema; next to fields of the subgraphs it cannot be.
-          if (source.includes('isOneOf')) {
-            const fragments = fragmentsOf(document);
-            if (!onlyIntrospection(operation.selectionSet, fragments) && selectsIsOneOf(schema, operation, fragments)) {
-              throw new GraphQLError('__Type.isOneOf can only be asked in an operation that asks for nothing but introspection', {
-                extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
-              });
-            }
           }
           let cost: number;
           try {
@@ -90,9 +60,11 @@ function operationChecks(maxCost: number): ApolloServerPlugin {
             });
           }
         },
-        // What the gateway would do for introspection (graphql-js over the API schema, no
-        // subgraph asked), without its planner. Errors (variables that do not fit) are left to
-        // the gateway, so they are reported and formatted like any other.
+        // The gateway's query planner knows introspection without __Type.isOneOf (graphql-js
+        // 16.9+ and current tools ask for it): introspection alone is answered here as the
+        // gateway would (graphql-js over the API schema, no subgraph asked), without its planner.
+        // Errors (variables that do not fit) are left to the gateway, so they are reported and
+        // formatted like any other.
         async responseForOperation({ schema, document, operation, request, contextValue }) {
           if (!operation || !onlyIntrospection(operation.selectionSet, fragmentsOf(document))) return null;
           const result = await execute({ schema, document, operationName: request.operationName, variableValues: request.variables, contextValue });

@@ -10,6 +10,7 @@ import { createUserAuthenticator, mintDevelopmentToken, userTokenSettingsFromEnv
 import { SUPERGRAPH_FILE, withoutSecurityFeatures } from './compose';
 import { operationLimits } from './operation-limits';
 import { gatewayCors } from './cors';
+import { withPlanningErrorsAsBadRequests } from './planning-errors';
 import { SerialMutations } from './serial-mutations';
 import { ResilientDataSource, resilienceFromEnv, type ResilienceOptions } from './resilient-data-source';
 
@@ -80,7 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     name: 'gateway',
     port: options.port,
     host: options.host,
-    gateway,
+    gateway: withPlanningErrorsAsBadRequests(gateway),
     plugins: [
       ...limits.plugins,
       isProduction()
