@@ -25,6 +25,7 @@ async function main() {
   const platform = await startProcessPlatform({ gateway: {} });
   const samples: Sample[] = [];
   let breakerOpen = false;
+  let processStartedAt: number | null = null;
   let restartedAt: number | null = null;
   let fullDataAt: number | null = null;
   const start = performance.now();
@@ -39,10 +40,14 @@ async function main() {
     }, 100);
     const kill = setTimeout(() => platform.kill('sales').then(() => console.log(`killed sales at ${(elapsed() / 1000).toFixed(1)} s`)), KILL_AT_MS);
     const restart = setTimeout(
-      () => platform.start('sales').then(() => {
-        restartedAt = elapsed();
-        console.log(`restarted sales at ${(restartedAt / 1000).toFixed(1)} s`);
-      }),
+      () => {
+        processStartedAt = elapsed();
+        // start() resolves once the new process answers /ready with 200.
+        return platform.start('sales').then(() => {
+          restartedAt = elapsed();
+          console.log(`restarted sales at ${(processStartedAt! / 1000).toFixed(1)} s, ready at ${(restartedAt / 1000).toFixed(1)} s`);
+        });
+      },
       RESTART_AT_MS,
     );
     const authorization = await userHeaders();
@@ -60,7 +65,7 @@ async function main() {
         const body = (await response.json().catch(() => ({}))) as { data?: unknown; errors?: unknown[] };
         const complete = response.status === 200 && !!body.data && !body.errors?.length;
         samples.push({ touchesSales, startedAt, ms: elapsed() - startedAt, status: response.status, complete, breakerOpen: openAtStart && breakerOpen });
-        if (touchesSales && complete && restartedAt !== null && fullDataAt === null && startedAt > restartedAt) fullDataAt = elapsed();
+        if (touchesSales && complete && processStartedAt !== null && fullDataAt === null && startedAt > processStartedAt) fullDataAt = elapsed();
       }
     };
     await Promise.all(Array.from({ length: CLIENTS }, (_, index) => client(index)));
@@ -81,7 +86,10 @@ async function main() {
     successRateNotTouchingKilled: Number(((100 * avoiding.filter((sample) => sample.complete).length) / avoiding.length).toFixed(3)),
     p99MsTouchingKilledWhileOpen: percentile(whileOpen.map((sample) => sample.ms), 99),
     requestsWhileOpen: whileOpen.length,
-    secondsFromRestartToFullData: restartedAt !== null && fullDataAt !== null ? Number(((fullDataAt - restartedAt) / 1000).toFixed(2)) : null,
+    secondsFromProcessStartToReady: processStartedAt !== null && restartedAt !== null ? Number(((restartedAt - processStartedAt) / 1000).toFixed(2)) : null,
+    // Negative when a request sent while the subgraph was warming up already got full data.
+    secondsFromReadyToFullData: restartedAt !== null && fullDataAt !== null ? Number(((fullDataAt - restartedAt) / 1000).toFixed(2)) : null,
+    secondsFromProcessStartToFullData: processStartedAt !== null && fullDataAt !== null ? Number(((fullDataAt - processStartedAt) / 1000).toFixed(2)) : null,
   };
   console.log(JSON.stringify(result, null, 2));
   writeFileSync(path.join(__dirname, 'results', 'faults.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -6,10 +6,14 @@ import { mutationNotRun } from '../../lib/errors';
 // The first root mutation field of each client request that failed, by the request's context.
 const failedMutationField = new WeakMap<object, string>();
 
+// The planner writes each subgraph operation as text starting with its type; only mutations,
+// a small share of the calls, are parsed to learn their root fields.
 function mutationOf(options: GraphQLDataSourceProcessOptions): OperationDefinitionNode | undefined {
+  const query = options.request.query;
+  if (!query || !/^\s*mutation\b/.test(query)) return undefined;
   const planned = 'document' in options ? options.document : undefined;
-  const document: DocumentNode | undefined = planned ?? (options.request.query ? parse(options.request.query) : undefined);
-  return document?.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.MUTATION);
+  const document: DocumentNode = planned ?? parse(query);
+  return document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.MUTATION);
 }
 
 const rootFieldsOf = (operation: OperationDefinitionNode) =>
