@@ -2,7 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { logger } from './logger';
 
-export type DatabaseClient = { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>; $disconnect(): Promise<void> };
+export type DatabaseClient = { $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>; $disconnect(): Promise<void> };
 
 export type Database<C> = { prisma: C; close(): Promise<void> };
 
@@ -64,7 +64,7 @@ export function connectDatabase<C extends DatabaseClient>(
 
 export async function databaseStatus(db: DatabaseClient): Promise<'up' | 'down'> {
   try {
-    await db.$queryRawUnsafe('SELECT 1');
+    await db.$queryRaw`SELECT 1`;
     return 'up';
   } catch {
     return 'down';

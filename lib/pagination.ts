@@ -1,3 +1,4 @@
+import { join, raw, sqltag as sql, type Sql } from '@prisma/client/runtime/client';
 import { badUserInput } from './errors';
 import { UUID_PATTERN } from './loader-utils';
 import { isStorableText } from './validation';
@@ -121,51 +122,56 @@ export function toConnection<T extends { id: string }>(
   };
 }
 
-type RawQueryable = { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> };
+// What the loaders ask of Prisma Client: a statement built with Prisma's sql template tag,
+// whose values travel as bound parameters.
+type RawQueryable = { $queryRaw<T = unknown>(query: Sql): PromiseLike<T> };
 
-export type ChildListSpec = {
-  table: string;
-  parentColumn: string;
-  sortColumn: string;
-  sortType: SortValueType;
-  // An extra SQL condition over the child table; parameters continue after the built-in ones.
-  condition?: { sql: (firstParam: number) => string; values: unknown[] };
+// A page of a nested list: its size already checked at the edge, its cursor still the client's.
+export type ChildPage = { first: number; after?: string | null };
+
+// A child model as its generated client names it (Prisma.ModelName.Order and
+// Prisma.OrderScalarFieldEnum): names fixed when the client is generated, never anything a
+// request sent, so they may be written into the statement as identifiers. Every scalar field
+// of the model is selected, so a row is what the model type promises.
+export type ChildList<Row> = {
+  model: string;
+  columns: { readonly [Field in keyof Row]: Field };
+  parent: keyof Row & string;
+  sort: SortColumn<keyof Row & string>;
 };
+
+// A column of the child table, for a condition over it.
+export type ChildColumn<Row> = (field: keyof Row & string) => Sql;
+
+const identifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 // One statement for the first page of children of many parents (the orders of 100 customers),
 // newest first: a window function numbers each parent's rows so every page is cut in SQL.
-export async function childPagesByParent<T extends { id: string }>(
+export async function childPagesByParent<Row extends { id: string }>(
   db: RawQueryable,
-  spec: ChildListSpec,
+  list: ChildList<Row>,
   parentIds: readonly string[],
-  first: number,
-  after: string | null | undefined,
-): Promise<Map<string, { rows: T[]; hasNextPage: boolean }>> {
-  const cursor = after ? decodeCursor(after, `${spec.table}.${spec.sortColumn}:DESC`, spec.sortType) : null;
-  const values: unknown[] = [parentIds, first + 1];
-  const conditions = [`"${spec.parentColumn}" = ANY($1::uuid[])`];
-  if (cursor) {
-    values.push(cursor.value, cursor.id);
-    conditions.push(`("${spec.sortColumn}", "id") < ($3, $4::uuid)`);
-  }
-  if (spec.condition) {
-    conditions.push(spec.condition.sql(values.length + 1));
-    values.push(...spec.condition.values);
-  }
-  const rows = await db.$queryRawUnsafe<(T & { __parent: string })[]>(
-    `SELECT * FROM (
-       SELECT c.*, c."${spec.parentColumn}"::text AS "__parent",
-              row_number() OVER (PARTITION BY c."${spec.parentColumn}" ORDER BY c."${spec.sortColumn}" DESC, c."id" DESC) AS "__rank"
-       FROM "${spec.table}" c WHERE ${conditions.join(' AND ')}
-     ) ranked WHERE "__rank" <= $2 ORDER BY "__parent", "__rank"`,
-    ...values,
-  );
-  const pages = new Map<string, { rows: T[]; hasNextPage: boolean }>(parentIds.map((parentId) => [parentId, { rows: [], hasNextPage: false }]));
-  for (const row of rows) {
-    const page = pages.get(row.__parent);
-    if (!page) continue;
-    if (page.rows.length < first) page.rows.push(row);
-    else page.hasNextPage = true;
+  page: ChildPage,
+  condition?: (column: ChildColumn<Row>) => Sql,
+): Promise<Map<string, { rows: Row[]; hasNextPage: boolean }>> {
+  const column: ChildColumn<Row> = (field) => raw(`c.${identifier(field)}`);
+  const fields = Object.keys(list.columns) as (keyof Row & string)[];
+  const cursor = page.after ? decodeCursor(page.after, `${list.model}.${list.sort.field}:DESC`, list.sort.type) : null;
+  const conditions = [sql`${column(list.parent)} = ANY(${parentIds}::uuid[])`];
+  if (cursor) conditions.push(sql`(${column(list.sort.field)}, ${column('id')}) < (${cursor.value}, ${cursor.id}::uuid)`);
+  if (condition) conditions.push(condition(column));
+  const rows = await db.$queryRaw<(Row & { __parent: string })[]>(sql`
+    SELECT ${join(fields.map((field) => raw(identifier(field))))}, "__parent" FROM (
+      SELECT ${join(fields.map(column))}, ${column(list.parent)}::text AS "__parent",
+             row_number() OVER (PARTITION BY ${column(list.parent)} ORDER BY ${column(list.sort.field)} DESC, ${column('id')} DESC) AS "__rank"
+      FROM ${raw(identifier(list.model))} c WHERE ${join(conditions, ' AND ')}
+    ) ranked WHERE "__rank" <= ${page.first + 1} ORDER BY "__parent", "__rank"`);
+  const pages = new Map<string, { rows: Row[]; hasNextPage: boolean }>(parentIds.map((parentId) => [parentId, { rows: [], hasNextPage: false }]));
+  for (const { __parent, ...row } of rows) {
+    const parentPage = pages.get(__parent);
+    if (!parentPage) continue;
+    if (parentPage.rows.length < page.first) parentPage.rows.push(row as unknown as Row);
+    else parentPage.hasNextPage = true;
   }
   return pages;
 }

@@ -1,9 +1,20 @@
 import DataLoader from 'dataloader';
-import { childPagesByParent } from '../../../lib/pagination';
+import { childPagesByParent, sortColumn, type ChildColumn, type ChildList, type ChildPage } from '../../../lib/pagination';
 import { countsInKeyOrder, inKeyOrder, perArguments, validIds } from '../../../lib/loader-utils';
-import type { Contact, Customer, Interaction, PrismaClient } from './generated/prisma/client';
+import { Prisma, type Contact, type Customer, type Interaction, type PrismaClient } from './generated/prisma/client';
 
-export type ChildListArgs = { first: number; after?: string | null };
+const CONTACTS: ChildList<Contact> = {
+  model: Prisma.ModelName.Contact,
+  columns: Prisma.ContactScalarFieldEnum,
+  parent: 'customerId',
+  sort: sortColumn('createdAt', 'date'),
+};
+const INTERACTIONS: ChildList<Interaction> = {
+  model: Prisma.ModelName.Interaction,
+  columns: Prisma.InteractionScalarFieldEnum,
+  parent: 'customerId',
+  sort: sortColumn('occurredAt', 'date'),
+};
 
 // Created once per request in the context function, so no cached row crosses requests.
 export function createLoaders(prisma: PrismaClient) {
@@ -18,15 +29,9 @@ export function createLoaders(prisma: PrismaClient) {
       inKeyOrder(await prisma.interaction.findMany({ where: { id: { in: validIds(ids) } } }), ids),
     ),
     contactsByCustomer: perArguments(
-      (args: ChildListArgs) =>
+      (page: ChildPage) =>
         new DataLoader(async (customerIds: readonly string[]) => {
-          const pages = await childPagesByParent<Contact>(
-            prisma,
-            { table: 'Contact', parentColumn: 'customerId', sortColumn: 'createdAt', sortType: 'date' },
-            customerIds,
-            args.first,
-            args.after,
-          );
+          const pages = await childPagesByParent(prisma, CONTACTS, customerIds, page);
           return customerIds.map((customerId) => pages.get(customerId)!);
         }),
     ),
@@ -38,21 +43,10 @@ export function createLoaders(prisma: PrismaClient) {
       ),
     ),
     interactionsByCustomer: perArguments(
-      (args: ChildListArgs & { type?: string | null }) =>
+      ({ type, ...page }: ChildPage & { type?: string | null }) =>
         new DataLoader(async (customerIds: readonly string[]) => {
-          const pages = await childPagesByParent<Interaction>(
-            prisma,
-            {
-              table: 'Interaction',
-              parentColumn: 'customerId',
-              sortColumn: 'occurredAt',
-              sortType: 'date',
-              condition: args.type ? { sql: (n) => `"type"::text = $${n}`, values: [args.type] } : undefined,
-            },
-            customerIds,
-            args.first,
-            args.after,
-          );
+          const ofType = type ? (column: ChildColumn<Interaction>) => Prisma.sql`${column('type')}::text = ${type}` : undefined;
+          const pages = await childPagesByParent(prisma, INTERACTIONS, customerIds, page, ofType);
           return customerIds.map((customerId) => pages.get(customerId)!);
         }),
     ),

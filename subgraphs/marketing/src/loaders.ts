@@ -1,9 +1,20 @@
 import DataLoader from 'dataloader';
 import { countsInKeyOrder, groupedInKeyOrder, inKeyOrder, perArguments, validIds } from '../../../lib/loader-utils';
-import { childPagesByParent } from '../../../lib/pagination';
-import type { Campaign, CampaignMember, CampaignResponse, PrismaClient, Segment } from './generated/prisma/client';
+import { childPagesByParent, sortColumn, type ChildColumn, type ChildList, type ChildPage } from '../../../lib/pagination';
+import { Prisma, type Campaign, type CampaignMember, type CampaignResponse, type PrismaClient, type Segment } from './generated/prisma/client';
 
-export type ChildListArgs = { first: number; after?: string | null };
+const MEMBERS: ChildList<CampaignMember> = {
+  model: Prisma.ModelName.CampaignMember,
+  columns: Prisma.CampaignMemberScalarFieldEnum,
+  parent: 'campaignId',
+  sort: sortColumn('createdAt', 'date'),
+};
+const RESPONSES: ChildList<CampaignResponse> = {
+  model: Prisma.ModelName.CampaignResponse,
+  columns: Prisma.CampaignResponseScalarFieldEnum,
+  parent: 'campaignId',
+  sort: sortColumn('occurredAt', 'date'),
+};
 
 // Created once per request in the context function, so no cached row crosses requests.
 export function createLoaders(prisma: PrismaClient) {
@@ -43,11 +54,10 @@ export function createLoaders(prisma: PrismaClient) {
       return groupedInKeyOrder(attributions, campaignIds, (row) => row.campaignId).map((rows) => rows.map((row) => row.orderId));
     }),
     membersByCampaign: perArguments(
-      (args: ChildListArgs & { status: string | null }) =>
+      ({ status, ...page }: ChildPage & { status: string | null }) =>
         new DataLoader(async (campaignIds: readonly string[]) => {
-          const condition = args.status ? { sql: (n: number) => `"status"::text = $${n}`, values: [args.status] } : undefined;
-          const spec = { table: 'CampaignMember', parentColumn: 'campaignId', sortColumn: 'createdAt', sortType: 'date' as const, condition };
-          const pages = await childPagesByParent<CampaignMember>(prisma, spec, campaignIds, args.first, args.after);
+          const ofStatus = status ? (column: ChildColumn<CampaignMember>) => Prisma.sql`${column('status')}::text = ${status}` : undefined;
+          const pages = await childPagesByParent(prisma, MEMBERS, campaignIds, page, ofStatus);
           return campaignIds.map((campaignId) => pages.get(campaignId)!);
         }),
     ),
@@ -66,10 +76,9 @@ export function createLoaders(prisma: PrismaClient) {
         ),
     ),
     responsesByCampaign: perArguments(
-      (args: ChildListArgs) =>
+      (page: ChildPage) =>
         new DataLoader(async (campaignIds: readonly string[]) => {
-          const spec = { table: 'CampaignResponse', parentColumn: 'campaignId', sortColumn: 'occurredAt', sortType: 'date' as const };
-          const pages = await childPagesByParent<CampaignResponse>(prisma, spec, campaignIds, args.first, args.after);
+          const pages = await childPagesByParent(prisma, RESPONSES, campaignIds, page);
           return campaignIds.map((campaignId) => pages.get(campaignId)!);
         }),
     ),

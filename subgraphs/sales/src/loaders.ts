@@ -1,13 +1,22 @@
 import DataLoader from 'dataloader';
 import { countsInKeyOrder, groupedInKeyOrder, inKeyOrder, perArguments, validIds } from '../../../lib/loader-utils';
-import { childPagesByParent } from '../../../lib/pagination';
-import type { Opportunity, Order, OrderItem, PrismaClient, Product } from './generated/prisma/client';
+import { childPagesByParent, sortColumn, type ChildColumn, type ChildList, type ChildPage } from '../../../lib/pagination';
+import { Prisma, type Opportunity, type Order, type OrderItem, type PrismaClient, type Product } from './generated/prisma/client';
 import { REVENUE_STATUSES } from './validation';
 
-export type ChildListArgs = { first: number; after?: string | null; filter: string[] | null };
+// A nested list's page and the statuses (or stages) it is limited to, none for all of them.
+type FilteredPage = ChildPage & { filter: string[] | null };
 
-const anyOf = (column: string, values: string[] | null) =>
-  values?.length ? { sql: (n: number) => `"${column}"::text = ANY($${n}::text[])`, values: [values] } : undefined;
+const ORDERS: ChildList<Order> = { model: Prisma.ModelName.Order, columns: Prisma.OrderScalarFieldEnum, parent: 'customerId', sort: sortColumn('createdAt', 'date') };
+const OPPORTUNITIES: ChildList<Opportunity> = {
+  model: Prisma.ModelName.Opportunity,
+  columns: Prisma.OpportunityScalarFieldEnum,
+  parent: 'customerId',
+  sort: sortColumn('createdAt', 'date'),
+};
+
+const anyOf = <Row>(field: keyof Row & string, values: string[] | null) =>
+  values?.length ? (column: ChildColumn<Row>) => Prisma.sql`${column(field)}::text = ANY(${values}::text[])` : undefined;
 
 // Created once per request in the context function, so no cached row crosses requests.
 export function createLoaders(prisma: PrismaClient) {
@@ -29,10 +38,9 @@ export function createLoaders(prisma: PrismaClient) {
       ),
     ),
     ordersByCustomer: perArguments(
-      (args: ChildListArgs) =>
+      ({ filter, ...page }: FilteredPage) =>
         new DataLoader(async (customerIds: readonly string[]) => {
-          const spec = { table: 'Order', parentColumn: 'customerId', sortColumn: 'createdAt', sortType: 'date' as const, condition: anyOf('status', args.filter) };
-          const pages = await childPagesByParent<Order>(prisma, spec, validIds(customerIds), args.first, args.after);
+          const pages = await childPagesByParent(prisma, ORDERS, validIds(customerIds), page, anyOf<Order>('status', filter));
           return customerIds.map((customerId) => pages.get(customerId) ?? { rows: [], hasNextPage: false });
         }),
     ),
@@ -51,10 +59,9 @@ export function createLoaders(prisma: PrismaClient) {
         ),
     ),
     opportunitiesByCustomer: perArguments(
-      (args: ChildListArgs) =>
+      ({ filter, ...page }: FilteredPage) =>
         new DataLoader(async (customerIds: readonly string[]) => {
-          const spec = { table: 'Opportunity', parentColumn: 'customerId', sortColumn: 'createdAt', sortType: 'date' as const, condition: anyOf('stage', args.filter) };
-          const pages = await childPagesByParent<Opportunity>(prisma, spec, validIds(customerIds), args.first, args.after);
+          const pages = await childPagesByParent(prisma, OPPORTUNITIES, validIds(customerIds), page, anyOf<Opportunity>('stage', filter));
           return customerIds.map((customerId) => pages.get(customerId) ?? { rows: [], hasNextPage: false });
         }),
     ),
