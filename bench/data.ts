@@ -1,7 +1,11 @@
 import type { SingleBar } from 'cli-progress';
 import pg from 'pg';
 import type { SubgraphName } from '../lib/config';
-import { DEMO_SEGMENTS } from '../lib/seed';
+import { COMPANIES, FIRST_NAMES, LAST_NAMES, TAGS as DEMO_TAGS } from '../subgraphs/customer/src/seed';
+import { InteractionType, LifecycleStatus } from '../subgraphs/customer/src/generated/prisma/enums';
+import { CAMPAIGN_STATUSES, DEMO_SEGMENTS, MEMBER_PROGRESS, RESPONSE_OF_STATUS } from '../subgraphs/marketing/src/seed';
+import { CampaignChannel } from '../subgraphs/marketing/src/generated/prisma/enums';
+import { OpportunityStage, OrderStatus } from '../subgraphs/sales/src/generated/prisma/enums';
 
 // Bump when the generated data changes shape, so that databases loaded by an older benchmark
 // are loaded again instead of reused.
@@ -22,10 +26,10 @@ const text = (values: string[]) => `ARRAY[${values.map((value) => `'${value}'`).
 // A fixed "now", so that repeated loads produce identical data.
 const BASE = `timestamp '2026-11-01 12:00:00'`;
 
-const FIRST = text(['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Radia', 'Linus', 'Frances', 'John']);
-const LAST = text(['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Perlman', 'Torvalds', 'Allen', 'Backus']);
-const COMPANY = `(${text(['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Wonka', 'Tyrell', 'Cyberdyne'])})[i % 10 + 1]`;
-const TAGS = text(['vip', 'newsletter', 'enterprise', 'smb', 'partner', 'trial', 'renewal']);
+const FIRST = text(FIRST_NAMES);
+const LAST = text(LAST_NAMES);
+const COMPANY = `(${text(COMPANIES)})[i % ${COMPANIES.length} + 1]`;
+const TAGS = text(DEMO_TAGS);
 const CUSTOMER_ID = uid('customer', 'i');
 const OWNER = `'user-' || (1 + i % 5)`;
 
@@ -41,7 +45,7 @@ const QUANTITY = `(1 + (i + k + l) % 5)`;
 // Customer i is a member of campaign c when (i + c) % 5 = 0, about 2.4 campaigns each.
 const MEMBERSHIPS = `generate_series(0, ${CAMPAIGNS - 1}) AS c`;
 const IS_MEMBER = `(i + c) % 5 = 0`;
-const MEMBER_STAGE = `((i / 5 + c) % 5)`;
+const MEMBER_STAGE = `((i / 5 + c) % ${MEMBER_PROGRESS.length})`;
 const MEMBER = `i * ${CAMPAIGNS} + c`;
 
 const SEGMENTS = DEMO_SEGMENTS;
@@ -73,7 +77,7 @@ function customerSteps(customers: number): Step[] {
               'customer' || i || '@' || lower(${COMPANY}) || '.example',
               '+1 555 ' || lpad((1000 + i % 9000)::text, 4, '0'),
               ${COMPANY},
-              ((${text(['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED'])})[i / 3 % 4 + 1])::"LifecycleStatus",
+              ((${text(Object.values(LifecycleStatus))})[i / 3 % ${Object.values(LifecycleStatus).length} + 1])::"LifecycleStatus",
               ${OWNER},
               ARRAY(SELECT tag FROM unnest(${TAGS}) WITH ORDINALITY AS t(tag, n) WHERE (i / 7 + n * 3) % 4 = 0),
               created, created
@@ -93,7 +97,7 @@ function customerSteps(customers: number): Step[] {
       customers,
       'Interaction',
       `INSERT INTO "Interaction" ("id", "customerId", "type", "subject", "occurredAt", "createdAt")
-       SELECT ${uid('interaction', 'i * 4 + n')}, ${CUSTOMER_ID}, ((${text(['CALL', 'EMAIL', 'MEETING', 'NOTE'])})[(i + n) % 4 + 1])::"InteractionType",
+       SELECT ${uid('interaction', 'i * 4 + n')}, ${CUSTOMER_ID}, ((${text(Object.values(InteractionType))})[(i + n) % ${Object.values(InteractionType).length} + 1])::"InteractionType",
               'Touchpoint ' || (n + 1) || ' with customer ' || i, occurred, occurred
        FROM ${CUSTOMERS}, generate_series(0, i % 4) AS n, LATERAL (SELECT ${BASE} - ((i * 7 + n * 31) % 365) * interval '1 day' AS occurred) AS x`,
     ),
@@ -119,7 +123,7 @@ function salesSteps(customers: number): Step[] {
               (SELECT sum(${price(PRODUCT)} * ${QUANTITY}) FROM ${LINES}),
               CASE WHEN status = 'DRAFT' THEN NULL ELSE created END, created, created
        FROM ${CUSTOMERS}, ${ORDERS},
-            LATERAL (SELECT (${text(['DRAFT', 'PLACED', 'PAID', 'FULFILLED', 'CANCELLED'])})[(i + k) % 5 + 1] AS status, ${ORDER_CREATED} AS created) AS x`,
+            LATERAL (SELECT (${text(Object.values(OrderStatus))})[(i + k) % ${Object.values(OrderStatus).length} + 1] AS status, ${ORDER_CREATED} AS created) AS x`,
     ),
     ...perChunk(
       customers,
@@ -133,7 +137,7 @@ function salesSteps(customers: number): Step[] {
       'Opportunity',
       `INSERT INTO "Opportunity" ("id", "customerId", "name", "stage", "amountMinor", "currency", "probability", "expectedCloseDate", "ownerId", "createdAt", "updatedAt")
        SELECT ${uid('opportunity', 'i')}, ${CUSTOMER_ID}, ${COMPANY} || ' ' || (${text(['renewal', 'expansion', 'pilot', 'upgrade'])})[i % 4 + 1],
-              ((${text(['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION', 'CLOSED_WON', 'CLOSED_LOST'])})[i % 6 + 1])::"OpportunityStage",
+              ((${text(Object.values(OpportunityStage))})[i % ${Object.values(OpportunityStage).length} + 1])::"OpportunityStage",
               100000 + (i::bigint * 7919) % 5000000, 'USD', i * 37 % 101, (${BASE} + (i % 180 - 30) * interval '1 day')::date, ${OWNER},
               created, created
        FROM ${CUSTOMERS}, LATERAL (SELECT ${BASE} - (i % 365) * interval '1 day' AS created) AS x
@@ -155,10 +159,10 @@ function marketingSteps(customers: number): Step[] {
       label: 'Campaign',
       sql: `INSERT INTO "Campaign" ("id", "name", "channel", "status", "budgetMinor", "currency", "startsAt", "endsAt", "segmentId", "createdAt", "updatedAt")
             SELECT ${uid('campaign', 'c')}, (${text(['Spring', 'Summer', 'Autumn', 'Winter'])})[c % 4 + 1] || ' ' || lower(channel) || ' push ' || (2026 + c / 4),
-                   channel::"CampaignChannel", ((${text(['COMPLETED', 'ACTIVE', 'PAUSED', 'SCHEDULED', 'DRAFT'])})[c % 5 + 1])::"CampaignStatus",
+                   channel::"CampaignChannel", ((${text(CAMPAIGN_STATUSES)})[c % ${CAMPAIGN_STATUSES.length} + 1])::"CampaignStatus",
                    1000000 + c * 750000, 'USD', ${BASE} - (90 - c * 20) * interval '1 day', ${BASE} + (c * 15 + 10) * interval '1 day',
                    ${uid('segment', `c % ${SEGMENTS.length} + 1`)}, ${BASE} - c * interval '1 day', ${BASE} - c * interval '1 day'
-            FROM ${MEMBERSHIPS}, LATERAL (SELECT (${text(['EMAIL', 'SMS', 'SOCIAL', 'SEARCH', 'DISPLAY', 'EVENT'])})[c % 6 + 1] AS channel) AS x`,
+            FROM ${MEMBERSHIPS}, LATERAL (SELECT (${text(Object.values(CampaignChannel))})[c % ${Object.values(CampaignChannel).length} + 1] AS channel) AS x`,
       values: [],
     },
     ...perChunk(
@@ -166,7 +170,7 @@ function marketingSteps(customers: number): Step[] {
       'CampaignMember',
       `INSERT INTO "CampaignMember" ("id", "campaignId", "customerId", "status", "createdAt", "updatedAt")
        SELECT ${uid('member', MEMBER)}, ${uid('campaign', 'c')}, ${CUSTOMER_ID},
-              ((${text(['TARGETED', 'SENT', 'OPENED', 'CLICKED', 'RESPONDED'])})[${MEMBER_STAGE} + 1])::"MemberStatus", created, created
+              ((${text(MEMBER_PROGRESS)})[${MEMBER_STAGE} + 1])::"MemberStatus", created, created
        FROM ${CUSTOMERS}, ${MEMBERSHIPS}, LATERAL (SELECT ${BASE} - (i % 90 + c) * interval '1 day' AS created) AS x
        WHERE ${IS_MEMBER}`,
     ),
@@ -176,7 +180,7 @@ function marketingSteps(customers: number): Step[] {
       'CampaignResponse',
       `INSERT INTO "CampaignResponse" ("id", "campaignId", "customerId", "type", "occurredAt")
        SELECT ${uid('response', MEMBER)}, ${uid('campaign', 'c')}, ${CUSTOMER_ID},
-              ((${text(['OPENED', 'CLICKED', 'REPLIED'])})[${MEMBER_STAGE} - 1])::"ResponseType", ${BASE} - (i % 60) * interval '1 day'
+              ((${text(Object.values(RESPONSE_OF_STATUS))})[${MEMBER_STAGE} - 1])::"ResponseType", ${BASE} - (i % 60) * interval '1 day'
        FROM ${CUSTOMERS}, ${MEMBERSHIPS}
        WHERE ${IS_MEMBER} AND ${MEMBER_STAGE} >= 2`,
     ),

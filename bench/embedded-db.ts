@@ -1,4 +1,4 @@
-import { startEmbeddedPostgres } from '../lib/embedded-postgres';
+import { startEmbeddedPostgres } from '../dev/embedded-postgres';
 
 // Serves one embedded database in a process of its own: PGlite runs on the thread of the process
 // that hosts it, and inside the benchmark it would share that thread with the load generator.

@@ -5,7 +5,7 @@ import { MultiBar, Presets } from 'cli-progress';
 import pg from 'pg';
 import { IDENTITY_HEADER } from '../lib/auth';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
-import { migrateDatabase } from '../lib/platform';
+import { migrateDatabase } from '../dev/databases';
 import { benchCredentials } from './credentials';
 import { countOrderLines, loadDatabase } from './data';
 import { provideDatabases } from './databases';

@@ -1,5 +1,5 @@
 import { SUBGRAPH_NAMES, databaseUrl, type SubgraphName } from '../lib/config';
-import { migrateDatabase, startSubgraphEmbeddedDatabase } from '../lib/platform';
+import { migrateDatabase, startSubgraphEmbeddedDatabase } from '../dev/databases';
 
 // `npm run migrate [-- <subgraph>]`: applies pending migrations to each subgraph's database,
 // <SUBGRAPH>_DATABASE_URL when set, otherwise its embedded database under DATA_DIR (.data).

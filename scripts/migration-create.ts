@@ -1,9 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
-import { startEmbeddedPostgres } from '../lib/embedded-postgres';
-import { diffMigrationsToSchema } from '../lib/migrations';
-import { prismaSchemaFile } from '../lib/platform';
+import { startEmbeddedPostgres } from '../dev/embedded-postgres';
+import { diffMigrationsToSchema } from '../dev/migrations';
+import { migrationsDir, prismaSchemaFile } from '../dev/subgraphs';
 
 // `npm run migrate:create -- <subgraph> <name>`: writes the migration that takes the
 // subgraph's migrations folder to its current Prisma schema, in Prisma's folder format.
@@ -14,7 +14,7 @@ const EMPTY = /^(-- This is an empty migration\.?)?\s*$/;
 // The engine does not see extensions in the database it replays migrations on, so it asks to
 // create them again every time; an extension an earlier migration created is not a change.
 function withoutCreatedExtensions(sql: string, name: SubgraphName): string {
-  const dir = migrationsDirOf(name);
+  const dir = migrationsDir(name);
   const earlier = readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => readFileSync(path.join(dir, entry.name, 'migration.sql'), 'utf8'))
@@ -31,7 +31,7 @@ async function pendingSql(name: SubgraphName): Promise<string> {
     const sql = await diffMigrationsToSchema({
       connectionString: database.connectionString,
       shadowConnectionString: shadow.connectionString,
-      migrationsDir: migrationsDirOf(name),
+      migrationsDir: migrationsDir(name),
       datamodel: readFileSync(datamodelPath, 'utf8'),
       datamodelPath,
     });
@@ -41,7 +41,6 @@ async function pendingSql(name: SubgraphName): Promise<string> {
   }
 }
 
-const migrationsDirOf = (name: SubgraphName) => path.join(path.dirname(prismaSchemaFile(name)), 'migrations');
 
 async function main() {
   const args = process.argv.slice(2);
@@ -68,7 +67,7 @@ async function main() {
     return;
   }
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-  const dir = path.join(migrationsDirOf(name), `${stamp}_${label}`);
+  const dir = path.join(migrationsDir(name), `${stamp}_${label}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'migration.sql'), sql);
   console.log(`Created ${path.relative(process.cwd(), dir)}/migration.sql:\n\n${sql}`);

@@ -1,7 +1,7 @@
 import { SUBGRAPH_NAMES, databaseUrl, type SubgraphName } from '../lib/config';
-import type { EmbeddedPostgres } from '../lib/embedded-postgres';
-import { startSubgraphEmbeddedDatabase } from '../lib/platform';
-import { isSeeded, seedDemoData } from '../lib/seed';
+import type { EmbeddedPostgres } from '../dev/embedded-postgres';
+import { startSubgraphEmbeddedDatabase } from '../dev/databases';
+import { isSeeded, seedDemoData } from '../dev/seed';
 
 // `npm run seed`: demo data into the databases `npm start` would use, if they are empty.
 async function main() {
@@ -18,7 +18,7 @@ async function main() {
       embedded.push(database);
       urls[name] = database.connectionString;
     }
-    if (await isSeeded(urls.customer)) {
+    if (await isSeeded(urls)) {
       console.log('The databases already hold customers; nothing seeded.');
       return;
     }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { SUBGRAPH_NAMES, databaseUrl, isProduction, servicePort, type SubgraphName } from '../lib/config';
 import { logger } from '../lib/logger';
-import { startPlatform } from '../lib/platform';
+import { startPlatform } from '../dev/platform';
 
 // `npm start`: the whole platform in one process, on embedded databases unless
 // <SUBGRAPH>_DATABASE_URL settings point at real PostgreSQL. Each step of start-up is printed
@@ -20,7 +20,7 @@ async function main() {
   const bar = process.stdout.isTTY ? new SingleBar({ format: '        seeding [{bar}] {value}/{total} tables', hideCursor: true }) : null;
   const platform = await startPlatform({
     databaseUrls,
-    ports: { gateway: servicePort('gateway'), customer: servicePort('customer'), sales: servicePort('sales'), marketing: servicePort('marketing') },
+    ports: Object.fromEntries((['gateway', ...SUBGRAPH_NAMES] as const).map((name) => [name, servicePort(name)])),
     seed: process.env.SEED !== 'false',
     report: say,
     onSeedProgress: (done, total) => {

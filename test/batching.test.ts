@@ -1,5 +1,5 @@
 import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
-import { seedDemoData } from '../lib/seed';
+import { seedDemoData } from '../dev/seed';
 import { expectNoErrors, startTestPlatform, type TestPlatform } from './harness';
 
 let platform: TestPlatform;

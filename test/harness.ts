@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { DEMO_USERS, mintDevelopmentToken, type DemoUser } from '../gateway/src/authentication';
 import { IDENTITY_HEADER, InternalIdentitySigner, secretFromEnv, type Identity } from '../lib/auth';
-import type { SubgraphName } from '../lib/config';
-import { startPlatform, type Platform } from '../lib/platform';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
+import { startPlatform, type Platform } from '../dev/platform';
 import { provisionDatabases } from './databases';
 
 export type GraphQLResponse<T = Record<string, any>> = {
@@ -24,11 +24,6 @@ export type TestPlatform = Platform & {
   rowCounts(): Promise<Record<string, number>>;
 };
 
-const TABLES: Record<SubgraphName, string[]> = {
-  customer: ['Customer', 'Contact', 'Interaction'],
-  sales: ['Product', 'Order', 'OrderItem', 'Opportunity'],
-  marketing: ['Segment', 'Campaign', 'CampaignMember', 'CampaignResponse', 'OrderAttribution'],
-};
 
 // Starts the whole platform in this process on free ports.
 export async function startTestPlatform(): Promise<TestPlatform> {
@@ -51,8 +46,9 @@ export async function startTestPlatform(): Promise<TestPlatform> {
     },
     async rowCounts() {
       const counts: Record<string, number> = {};
-      for (const [name, tables] of Object.entries(TABLES) as [SubgraphName, string[]][]) {
-        const [row] = await testPlatform.sql<Record<string, string>>(name, `SELECT ${tables.map((table) => `(SELECT count(*) FROM "${table}")::int AS "${table}"`).join(', ')}`);
+      for (const name of SUBGRAPH_NAMES) {
+        const tables = await testPlatform.sql<{ table_name: string }>(name, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_prisma_migrations' ORDER BY table_name");
+        const [row] = await testPlatform.sql<Record<string, number>>(name, `SELECT ${tables.map(({ table_name: table }) => `(SELECT count(*) FROM "${table}")::int AS "${table}"`).join(', ')}`);
         Object.assign(counts, row);
       }
       return counts;

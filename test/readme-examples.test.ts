@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { SUPERGRAPH_FILE } from '../gateway/src/compose';
-import { startPlatform, type Platform } from '../lib/platform';
+import { startPlatform, type Platform } from '../dev/platform';
 import { supergraphApiSchema } from '../scripts/schema-check-lib';
 import { expectNoErrors, postGraphQL, userHeaders } from './harness';
 import { provisionDatabases, type TestDatabases } from './databases';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Client } from 'pg';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
-import { startPlatform } from '../lib/platform';
+import { startPlatform } from '../dev/platform';
 import { expectNoErrors, postGraphQL, userHeaders } from './harness';
 import { provisionDatabases, type TestDatabases } from './databases';
 

@@ -9,7 +9,10 @@ import type { Peers } from './service';
 
 export type CustomerContext = SubgraphContext<PrismaClient, Peers, Loaders>;
 
-export function startCustomerSubgraph(options: SubgraphOptions<Peers>) {
+// The subgraphs this one asks (dev/platform.ts wires them up by these names).
+export const PEERS = ['sales', 'marketing'] as const satisfies readonly (keyof Peers)[];
+
+export function start(options: SubgraphOptions<Peers>) {
   return startSubgraph(
     { name: 'customer', schemaFile: path.join(__dirname, 'schema.graphql'), resolvers, Client: PrismaClient, createLoaders },
     options,
@@ -17,5 +20,5 @@ export function startCustomerSubgraph(options: SubgraphOptions<Peers>) {
 }
 
 if (require.main === module) {
-  runStandalone('customer', () => startCustomerSubgraph(standaloneOptions('customer', { sales: peer('customer', 'sales'), marketing: peer('customer', 'marketing') })));
+  runStandalone('customer', () => start(standaloneOptions('customer', { sales: peer('customer', 'sales'), marketing: peer('customer', 'marketing') })));
 }

@@ -9,7 +9,10 @@ import type { Peers } from './service';
 
 export type MarketingContext = SubgraphContext<PrismaClient, Peers, Loaders>;
 
-export function startMarketingSubgraph(options: SubgraphOptions<Peers>) {
+// The subgraphs this one asks (dev/platform.ts wires them up by these names).
+export const PEERS = ['customer', 'sales'] as const satisfies readonly (keyof Peers)[];
+
+export function start(options: SubgraphOptions<Peers>) {
   return startSubgraph(
     { name: 'marketing', schemaFile: path.join(__dirname, 'schema.graphql'), resolvers, Client: PrismaClient, createLoaders },
     options,
@@ -17,5 +20,5 @@ export function startMarketingSubgraph(options: SubgraphOptions<Peers>) {
 }
 
 if (require.main === module) {
-  runStandalone('marketing', () => startMarketingSubgraph(standaloneOptions('marketing', { customer: peer('marketing', 'customer'), sales: peer('marketing', 'sales') })));
+  runStandalone('marketing', () => start(standaloneOptions('marketing', { customer: peer('marketing', 'customer'), sales: peer('marketing', 'sales') })));
 }

@@ -9,7 +9,10 @@ import type { Peers } from './service';
 
 export type SalesContext = SubgraphContext<PrismaClient, Peers, Loaders>;
 
-export function startSalesSubgraph(options: SubgraphOptions<Peers>) {
+// The subgraphs this one asks (dev/platform.ts wires them up by these names).
+export const PEERS = ['customer'] as const satisfies readonly (keyof Peers)[];
+
+export function start(options: SubgraphOptions<Peers>) {
   return startSubgraph(
     { name: 'sales', schemaFile: path.join(__dirname, 'schema.graphql'), resolvers, Client: PrismaClient, createLoaders },
     options,
@@ -17,5 +20,5 @@ export function startSalesSubgraph(options: SubgraphOptions<Peers>) {
 }
 
 if (require.main === module) {
-  runStandalone('sales', () => startSalesSubgraph(standaloneOptions('sales', { customer: peer('sales', 'customer') })));
+  runStandalone('sales', () => start(standaloneOptions('sales', { customer: peer('sales', 'customer') })));
 }

@@ -1,19 +1,12 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { startGateway } from '../gateway/src/server';
-import { startCustomerSubgraph } from '../subgraphs/customer/src/server';
-import { startMarketingSubgraph } from '../subgraphs/marketing/src/server';
-import { startSalesSubgraph } from '../subgraphs/sales/src/server';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES, type SubgraphName } from './config';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
-import type { PeerService } from './entity-client';
-import type { RunningServer } from './http-server';
-import { applyMigrations } from './migrations';
-import { PortInUseError } from './http-server';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
+import type { PeerService } from '../lib/entity-client';
+import { PortInUseError, type RunningServer } from '../lib/http-server';
+import type { EmbeddedPostgres } from './embedded-postgres';
+import { migrateDatabase, startSubgraphEmbeddedDatabase } from './databases';
 import { DEMO_SIZE, isSeeded, seedDemoData } from './seed';
-
-const root = path.join(__dirname, '..');
+import { serverOf } from './subgraphs';
 
 export type PlatformOptions = {
   // One URL per subgraph; a subgraph without one gets an embedded PostgreSQL.
@@ -36,26 +29,6 @@ export type Platform = {
   databaseUrls: Record<SubgraphName, string>;
   stop(): Promise<void>;
 };
-
-export function prismaSchemaFile(name: SubgraphName): string {
-  return path.join(root, 'prisma', name, 'schema.prisma');
-}
-
-export async function migrateDatabase(name: SubgraphName, connectionString: string): Promise<string[]> {
-  const datamodelPath = prismaSchemaFile(name);
-  return applyMigrations({
-    connectionString,
-    migrationsDir: path.join(root, 'prisma', name, 'migrations'),
-    datamodel: readFileSync(datamodelPath, 'utf8'),
-    datamodelPath,
-  });
-}
-
-// A subgraph's embedded database, kept in <dataDir>/<subgraph> (DATA_DIR, or .data, by default)
-// or in memory when dataDir is null.
-export function startSubgraphEmbeddedDatabase(name: SubgraphName, dataDir?: string | null): Promise<EmbeddedPostgres> {
-  return startEmbeddedPostgres({ dataDir: dataDir === null ? undefined : path.join(dataDir ?? process.env.DATA_DIR ?? path.join(root, '.data'), name) });
-}
 
 async function provideDatabase(name: SubgraphName, options: PlatformOptions, embedded: EmbeddedPostgres[]): Promise<string> {
   const configured = options.databaseUrls?.[name];
@@ -89,35 +62,31 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       }),
     );
     const databaseUrls = Object.fromEntries(SUBGRAPH_NAMES.map((name, index) => [name, urls[index]])) as Record<SubgraphName, string>;
-    if (options.seed && !(await isSeeded(databaseUrls.customer))) {
+    if (options.seed && !(await isSeeded(databaseUrls))) {
       report('seeding demo data (first start)');
       await seedDemoData(databaseUrls, DEMO_SIZE, options.onSeedProgress);
     }
 
     // Subgraphs call each other for cross-service checks; their URLs are known once they listen.
     const peers: PeerService[] = [];
-    const peer = (caller: SubgraphName, name: SubgraphName) => {
-      const service = { caller, name, url: '' };
-      peers.push(service);
-      return service;
-    };
     const common = (name: SubgraphName) => ({ databaseUrl: databaseUrls[name], port: port(name), host: options.host });
-    const customer = await startCustomerSubgraph({ ...common('customer'), peers: { sales: peer('customer', 'sales'), marketing: peer('customer', 'marketing') } });
-    servers.push(customer);
-    report(`customer: listening on ${customer.url}`);
-    const sales = await startSalesSubgraph({ ...common('sales'), peers: { customer: peer('sales', 'customer') } });
-    servers.push(sales);
-    report(`sales: listening on ${sales.url}`);
-    const marketing = await startMarketingSubgraph({ ...common('marketing'), peers: { customer: peer('marketing', 'customer'), sales: peer('marketing', 'sales') } });
-    servers.push(marketing);
-    report(`marketing: listening on ${marketing.url}`);
-    const subgraphs = { customer, sales, marketing };
+    const subgraphs = {} as Record<SubgraphName, RunningServer>;
+    await Promise.all(
+      SUBGRAPH_NAMES.map(async (name) => {
+        const subgraph = serverOf(name);
+        const peersOfThis = Object.fromEntries(subgraph.PEERS.map((peerName) => [peerName, { caller: name, name: peerName, url: '' }]));
+        peers.push(...Object.values(peersOfThis));
+        subgraphs[name] = await subgraph.start({ ...common(name), peers: peersOfThis });
+        servers.push(subgraphs[name]);
+        report(`${name}: listening on ${subgraphs[name].url}`);
+      }),
+    );
     for (const service of peers) service.url = subgraphs[service.name as SubgraphName].url;
 
     const gateway = await startGateway({
       port: port('gateway'),
       host: options.host,
-      subgraphUrls: { customer: customer.url, sales: sales.url, marketing: marketing.url },
+      subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])) as Record<SubgraphName, string>,
     });
     servers.push(gateway);
     return { gatewayUrl: gateway.url, subgraphs, databaseUrls, stop };

@@ -1,0 +1,54 @@
+// `npm run check:layers`: the layers only point down, and nothing imports in a circle.
+//   lib/        shared runtime code of the services: imports none of the folders that use it
+//   gateway/    the gateway's runtime: lib/ only (it reads subgraph schemas as files, never imports them)
+//   subgraphs/  each subgraph's runtime: lib/ and its own folder only
+//   dev/        development tooling (in-process platform, embedded databases, migrations, seeding)
+//   scripts/, bench/, test/: tools on top of everything
+const tests = '\\.test\\.ts$';
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'Import cycles make load order and layering unclear.', from: {}, to: { circular: true } },
+    {
+      name: 'lib-is-the-ground-floor',
+      severity: 'error',
+      comment: 'lib/ is shared runtime code and imports nothing from the folders that use it.',
+      from: { path: '^lib/', pathNot: tests },
+      to: { path: '^(gateway|subgraphs|dev|scripts|bench|test)/' },
+    },
+    {
+      name: 'runtime-needs-no-tooling',
+      severity: 'error',
+      comment: 'Services run without development tooling, scripts, benchmarks or tests.',
+      from: { path: '^(gateway|subgraphs)/', pathNot: tests },
+      to: { path: '^(dev|scripts|bench|test)/' },
+    },
+    {
+      name: 'gateway-imports-no-subgraph',
+      severity: 'error',
+      comment: 'The gateway knows subgraphs only through the supergraph.',
+      from: { path: '^gateway/' },
+      to: { path: '^subgraphs/' },
+    },
+    {
+      name: 'subgraphs-import-no-other-subgraph',
+      severity: 'error',
+      comment: 'A subgraph reaches another only over GraphQL, never through its code or database.',
+      from: { path: '^subgraphs/([^/]+)/' },
+      to: { path: '^subgraphs/', pathNot: '^subgraphs/$1/' },
+    },
+    {
+      name: 'dev-serves-no-tests',
+      severity: 'error',
+      comment: 'Development tooling is used by tests and scripts, not the other way round.',
+      from: { path: '^dev/', pathNot: tests },
+      to: { path: '^(scripts|bench|test)/' },
+    },
+  ],
+  options: {
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)generated/' },
+  },
+};
