@@ -1,3 +1,5 @@
+import { isId } from './inputs';
+
 // Small pieces every subgraph's loaders.ts shares.
 
 // Loaders for nested lists are keyed by parent id; this keeps one loader per distinct set of
@@ -29,10 +31,8 @@ export function countsInKeyOrder<T extends { _count: { _all: number } }>(rows: T
   return ids.map((id) => map.get(id) ?? 0);
 }
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 // References can come from any subgraph; an id that cannot exist resolves to null, not an error.
-export const validIds = (ids: readonly string[]) => ids.filter((id) => UUID_PATTERN.test(id));
+export const validIds = (ids: readonly string[]) => ids.filter(isId);
 
 // loadMany answers a key whose load failed with its Error. Dropping it would turn a database
 // outage into a plausible figure (no revenue, no campaigns), so the first failure fails the field.

@@ -1,7 +1,6 @@
 import { join, raw, sqltag as sql, type Sql } from '@prisma/client/runtime/client';
 import { badUserInput } from './errors';
-import { UUID_PATTERN } from './loader-utils';
-import { isStorableText } from './validation';
+import { isId, isStorableText } from './inputs';
 
 // Relay-style forward pagination with keyset cursors: a cursor holds the sort key and id of
 // the last row seen, so pages stay stable while rows are inserted and cost the same at any depth.
@@ -10,7 +9,8 @@ export const MAX_PAGE_SIZE = 1000;
 
 export type SortDirection = 'ASC' | 'DESC';
 export type PageArgs = { first?: number | null; after?: string | null };
-export type ListArgs<SortField extends string> = PageArgs & { filter?: unknown; orderBy?: { field: SortField; direction: SortDirection } | null };
+// The arguments of a top-level list field (customers, orders, campaigns), as the client sent them.
+export type RootListArgs<SortField extends string> = PageArgs & { filter?: unknown; orderBy?: { field: SortField; direction: SortDirection } | null };
 type SortValue = string | bigint | Date;
 type Cursor = { sort: string; value: SortValue; id: string };
 
@@ -78,7 +78,7 @@ export function decodeCursor(cursor: string, sort: string, type: SortValueType, 
   }
   const [, tag, text, id] = parts as string[];
   const value = tag === TAGS[type] ? parsers[type](text) : null;
-  if (value === null || !UUID_PATTERN.test(id)) throw invalid();
+  if (value === null || !isId(id)) throw invalid();
   return { sort, value, id };
 }
 

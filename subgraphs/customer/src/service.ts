@@ -1,27 +1,25 @@
 import { conflict, notFound, badUserInput } from '../../../lib/errors';
 import { fetchEntities, type PeerService } from '../../../lib/entity-client';
-import { keyset, pageSize, sortColumn, toConnection, type ListArgs } from '../../../lib/pagination';
+import { keyset, pageSize, sortColumn, toConnection, type RootListArgs } from '../../../lib/pagination';
 import { writeOrFail } from '../../../lib/prisma-errors';
-import { parseId, parseInput } from '../../../lib/validation';
+import { parseId, parseInput } from '../../../lib/inputs';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
 import {
-  canMoveStatus,
   createContactInput,
   createCustomerInput,
   customerFilter,
   logInteractionInput,
   updateContactInput,
   updateCustomerInput,
-} from './validation';
+} from './inputs';
+import { canMoveStatus } from './rules';
 
 export type Peers = { sales: PeerService; marketing: PeerService };
 
 const SORT_FIELDS = { NAME: sortColumn('name', 'string'), CREATED_AT: sortColumn('createdAt', 'date'), UPDATED_AT: sortColumn('updatedAt', 'date') };
 
-
-
 // searchEmail: false for callers who may not read emails, so a search cannot reveal them.
-export async function listCustomers(prisma: PrismaClient, args: ListArgs<keyof typeof SORT_FIELDS>, searchEmail: boolean) {
+export async function listCustomers(prisma: PrismaClient, args: RootListArgs<keyof typeof SORT_FIELDS>, searchEmail: boolean) {
   const first = pageSize(args.first);
   const filter = parseInput(customerFilter, args.filter, 'filter') ?? {};
   const sort = SORT_FIELDS[args.orderBy?.field ?? 'CREATED_AT'];

@@ -1,27 +1,23 @@
 import { badUserInput, conflict, notFound } from '../../../lib/errors';
 import { fetchEntities, type PeerService } from '../../../lib/entity-client';
 import { toMinorUnits } from '../../../lib/money';
-import { keyset, pageSize, sortColumn, toConnection, type ListArgs } from '../../../lib/pagination';
+import { keyset, pageSize, sortColumn, toConnection, type RootListArgs } from '../../../lib/pagination';
 import { writeOrFail } from '../../../lib/prisma-errors';
-import { parseId, parseInput } from '../../../lib/validation';
+import { parseId, parseInput } from '../../../lib/inputs';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
 import {
   campaignFilter,
-  canMoveCampaign,
   createCampaignInput,
   createSegmentInput,
   memberIds,
   memberStatus,
-  memberStatusAfter,
   recordResponseInput,
   updateCampaignInput,
   updateSegmentInput,
-} from './validation';
+} from './inputs';
+import { canMoveCampaign, memberStatusAfter } from './rules';
 
 export type Peers = { customer: PeerService; sales: PeerService };
-
-
-
 
 async function requireSegment(prisma: PrismaClient, segmentId: string | null | undefined) {
   if (!segmentId) return;
@@ -37,7 +33,7 @@ async function requireCampaign(prisma: PrismaClient, campaignId: string, field =
 
 const SEGMENT_NAME_TAKEN = { message: 'a segment with this name already exists', field: 'input.name' };
 
-export async function listSegments(prisma: PrismaClient, args: ListArgs<never>) {
+export async function listSegments(prisma: PrismaClient, args: RootListArgs<never>) {
   const first = pageSize(args.first);
   const page = keyset<Prisma.SegmentWhereInput, Prisma.SegmentOrderByWithRelationInput>('Segment', sortColumn('createdAt', 'date'), 'DESC', args.after);
   const rows = await prisma.segment.findMany({ where: page.where, orderBy: page.orderBy, take: first + 1 });
@@ -63,7 +59,7 @@ export async function deleteSegment(prisma: PrismaClient, rawId: unknown) {
 
 const CAMPAIGN_SORT = { NAME: sortColumn('name', 'string'), CREATED_AT: sortColumn('createdAt', 'date'), STARTS_AT: sortColumn('startsAt', 'date') };
 
-export async function listCampaigns(prisma: PrismaClient, args: ListArgs<keyof typeof CAMPAIGN_SORT>) {
+export async function listCampaigns(prisma: PrismaClient, args: RootListArgs<keyof typeof CAMPAIGN_SORT>) {
   const first = pageSize(args.first);
   const filter = parseInput(campaignFilter, args.filter, 'filter') ?? {};
   const sort = CAMPAIGN_SORT[args.orderBy?.field ?? 'CREATED_AT'];

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { countsInKeyOrder, groupedInKeyOrder, inKeyOrder, perArguments, validIds } from '../../../lib/loader-utils';
 import { childPagesByParent, sortColumn, type ChildColumn, type ChildList, type ChildPage } from '../../../lib/pagination';
 import { Prisma, type Opportunity, type Order, type OrderItem, type PrismaClient, type Product } from './generated/prisma/client';
-import { REVENUE_STATUSES } from './validation';
+import { REVENUE_STATUSES } from './rules';
 
 // A nested list's page and the statuses (or stages) it is limited to, none for all of them.
 type FilteredPage = ChildPage & { filter: string[] | null };

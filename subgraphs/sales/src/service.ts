@@ -1,12 +1,11 @@
 import { badUserInput, conflict, notFound } from '../../../lib/errors';
 import { fetchEntities, type PeerService } from '../../../lib/entity-client';
 import { toMinorUnits } from '../../../lib/money';
-import { keyset, pageSize, sortColumn, toConnection, type ListArgs } from '../../../lib/pagination';
+import { keyset, pageSize, sortColumn, toConnection, type RootListArgs } from '../../../lib/pagination';
 import { writeOrFail } from '../../../lib/prisma-errors';
-import { MAX_MINOR_UNITS, parseId, parseInput } from '../../../lib/validation';
+import { MAX_MINOR_UNITS, parseId, parseInput } from '../../../lib/inputs';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
 import {
-  canMoveOrder,
   createOpportunityInput,
   createOrderInput,
   createProductInput,
@@ -16,12 +15,10 @@ import {
   productFilter,
   updateOpportunityInput,
   updateProductInput,
-} from './validation';
+} from './inputs';
+import { canMoveOrder } from './rules';
 
 export type Peers = { customer: PeerService };
-
-
-
 
 // An order or deal may only name a customer the customer service knows and has not archived.
 async function requireActiveCustomer(peers: Peers, customerId: string) {
@@ -32,7 +29,7 @@ async function requireActiveCustomer(peers: Peers, customerId: string) {
 
 const PRODUCT_SORT = { NAME: sortColumn('name', 'string'), CREATED_AT: sortColumn('createdAt', 'date') };
 
-export async function listProducts(prisma: PrismaClient, args: ListArgs<keyof typeof PRODUCT_SORT>) {
+export async function listProducts(prisma: PrismaClient, args: RootListArgs<keyof typeof PRODUCT_SORT>) {
   const first = pageSize(args.first);
   const filter = parseInput(productFilter, args.filter, 'filter') ?? {};
   const sort = PRODUCT_SORT[args.orderBy?.field ?? 'NAME'];
@@ -73,7 +70,7 @@ export async function deleteProduct(prisma: PrismaClient, rawId: unknown) {
 
 const ORDER_SORT = { CREATED_AT: sortColumn('createdAt', 'date'), TOTAL: sortColumn('totalMinor', 'bigint') };
 
-export async function listOrders(prisma: PrismaClient, args: ListArgs<keyof typeof ORDER_SORT>) {
+export async function listOrders(prisma: PrismaClient, args: RootListArgs<keyof typeof ORDER_SORT>) {
   const first = pageSize(args.first);
   const filter = parseInput(orderFilter, args.filter, 'filter') ?? {};
   const sort = ORDER_SORT[args.orderBy?.field ?? 'CREATED_AT'];
@@ -151,7 +148,7 @@ const OPPORTUNITY_SORT = {
   AMOUNT: sortColumn('amountMinor', 'bigint'),
 };
 
-export async function listOpportunities(prisma: PrismaClient, args: ListArgs<keyof typeof OPPORTUNITY_SORT>) {
+export async function listOpportunities(prisma: PrismaClient, args: RootListArgs<keyof typeof OPPORTUNITY_SORT>) {
   const first = pageSize(args.first);
   const filter = parseInput(opportunityFilter, args.filter, 'filter') ?? {};
   const sort = OPPORTUNITY_SORT[args.orderBy?.field ?? 'CREATED_AT'];

@@ -1,5 +1,5 @@
 import { scalarResolvers } from '../../../../lib/scalars';
-import { parseId } from '../../../../lib/validation';
+import { parseId } from '../../../../lib/inputs';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import type { Contact, Customer, Interaction } from '../generated/prisma/client';
 import type { CustomerContext } from '../server';

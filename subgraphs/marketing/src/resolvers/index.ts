@@ -2,12 +2,11 @@ import { allLoaded } from '../../../../lib/loader-utils';
 import { toMoney } from '../../../../lib/money';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import { scalarResolvers } from '../../../../lib/scalars';
-import { parseId } from '../../../../lib/validation';
+import { parseId } from '../../../../lib/inputs';
 import type { Campaign, CampaignMember, CampaignResponse, Segment } from '../generated/prisma/client';
 import type { MarketingContext } from '../server';
-import { matchesSegment, type CustomerAttributes } from '../segments';
+import { matchesSegment, type CustomerAttributes, type SegmentRules } from '../rules';
 import * as service from '../service';
-import type { SegmentRules } from '../validation';
 
 type Ref = { id: string };
 type ChildArgs = { first?: number | null; after?: string | null };

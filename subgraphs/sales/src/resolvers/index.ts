@@ -2,12 +2,12 @@ import { allLoaded } from '../../../../lib/loader-utils';
 import { toMoney, type Money } from '../../../../lib/money';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import { scalarResolvers } from '../../../../lib/scalars';
-import { parseId, parseInput } from '../../../../lib/validation';
-import { conversions, returnOnInvestment, revenueByCurrency, weightedAmount } from '../figures';
+import { parseId, parseInput } from '../../../../lib/inputs';
+import { conversions, returnOnInvestment, revenueByCurrency, weightedAmount } from '../rules';
 import type { Opportunity, Order, OrderItem, Product } from '../generated/prisma/client';
 import type { SalesContext } from '../server';
 import * as service from '../service';
-import { childOpportunityStages, childOrderStatuses } from '../validation';
+import { childOpportunityStages, childOrderStatuses } from '../inputs';
 
 type Ref = { id: string };
 type ChildArgs = { first?: number | null; after?: string | null };

@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { boundedList, enumList, type ListInput } from '../../../lib/input-limits';
-import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/validation';
+import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/inputs';
+import type { SegmentRules } from './rules';
 
 const campaignStatus = z.enum(['DRAFT', 'SCHEDULED', 'ACTIVE', 'PAUSED', 'COMPLETED']);
 const channel = z.enum(['EMAIL', 'SMS', 'SOCIAL', 'SEARCH', 'DISPLAY', 'EVENT']);
 export const memberStatus = z.enum(['TARGETED', 'SENT', 'OPENED', 'CLICKED', 'RESPONDED', 'CONVERTED', 'UNSUBSCRIBED']);
 const responseType = z.enum(['OPENED', 'CLICKED', 'REPLIED', 'REGISTERED', 'UNSUBSCRIBED']);
-export type CampaignStatus = z.infer<typeof campaignStatus>;
-export type MemberStatus = z.infer<typeof memberStatus>;
-export type ResponseType = z.infer<typeof responseType>;
 
 const tagList = (coordinate: ListInput) => boundedList(coordinate, z.string().trim().min(1).max(50), 'tags').nullish();
 export const segmentRules = z
@@ -19,8 +17,7 @@ export const segmentRules = z
     tagsAll: tagList('SegmentRulesInput.tagsAll'),
     companies: boundedList('SegmentRulesInput.companies', z.string().trim().min(1).max(200), 'companies').nullish(),
   })
-  .refine((rules) => Object.values(rules).some((value) => value?.length), { message: 'must set at least one rule' });
-export type SegmentRules = z.infer<typeof segmentRules>;
+  .refine((rules) => Object.values(rules).some((value) => value?.length), { message: 'must set at least one rule' }) satisfies z.ZodType<SegmentRules>;
 
 export const createSegmentInput = z.object({ name: nonEmptyText(200), description: optionalText(2_000), rules: segmentRules });
 export const updateSegmentInput = z.object({ name: nonEmptyText(200).optional(), description: optionalText(2_000), rules: segmentRules.optional() });
@@ -65,31 +62,3 @@ export const campaignFilter = z
 export const memberIds = boundedList('Mutation.addCampaignMembers(customerIds:)', id, 'customers').min(1, { message: 'must name at least one customer' });
 
 export const recordResponseInput = z.object({ campaignId: id, customerId: id, type: responseType, occurredAt: storableDate.nullish() });
-
-const campaignFlow: Record<CampaignStatus, CampaignStatus[]> = {
-  DRAFT: ['SCHEDULED', 'ACTIVE'],
-  SCHEDULED: ['DRAFT', 'ACTIVE'],
-  ACTIVE: ['PAUSED', 'COMPLETED'],
-  PAUSED: ['ACTIVE', 'COMPLETED'],
-  COMPLETED: [],
-};
-
-export function canMoveCampaign(from: CampaignStatus, to: CampaignStatus): boolean {
-  return from === to || campaignFlow[from].includes(to);
-}
-
-const memberProgress: MemberStatus[] = ['TARGETED', 'SENT', 'OPENED', 'CLICKED', 'RESPONDED', 'CONVERTED'];
-const statusOfResponse: Record<ResponseType, MemberStatus> = {
-  OPENED: 'OPENED',
-  CLICKED: 'CLICKED',
-  REPLIED: 'RESPONDED',
-  REGISTERED: 'RESPONDED',
-  UNSUBSCRIBED: 'UNSUBSCRIBED',
-};
-
-// A response moves a member forward, never back; unsubscribing always wins.
-export function memberStatusAfter(current: MemberStatus, response: ResponseType): MemberStatus {
-  const next = statusOfResponse[response];
-  if (next === 'UNSUBSCRIBED' || current === 'UNSUBSCRIBED') return 'UNSUBSCRIBED';
-  return memberProgress.indexOf(next) > memberProgress.indexOf(current) ? next : current;
-}

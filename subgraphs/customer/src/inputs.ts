@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { boundedList, enumList, type ListInput } from '../../../lib/input-limits';
-import { id, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/validation';
+import { id, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/inputs';
 
 const email = z.email({ message: 'must be a valid email address' }).max(254).transform((value) => value.toLowerCase()).nullish();
 const phone = z
@@ -74,17 +74,3 @@ export const logInteractionInput = z.object({
   body: optionalText(10_000),
   occurredAt: storableDate.nullish(),
 });
-
-export type LifecycleStatus = z.infer<typeof lifecycleStatus>;
-
-// A customer moves forward through the funnel; a churned customer can be won back.
-const allowedTransitions: Record<LifecycleStatus, LifecycleStatus[]> = {
-  LEAD: ['PROSPECT', 'ACTIVE', 'CHURNED'],
-  PROSPECT: ['ACTIVE', 'CHURNED'],
-  ACTIVE: ['CHURNED'],
-  CHURNED: ['ACTIVE'],
-};
-
-export function canMoveStatus(from: LifecycleStatus, to: LifecycleStatus): boolean {
-  return from === to || allowedTransitions[from].includes(to);
-}

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { boundedList, enumList } from '../../../lib/input-limits';
-import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/validation';
+import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/inputs';
 
 export const orderStatus = z.enum(['DRAFT', 'PLACED', 'PAID', 'FULFILLED', 'CANCELLED']);
 export const opportunityStage = z.enum(['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION', 'CLOSED_WON', 'CLOSED_LOST']);
-export type OrderStatus = z.infer<typeof orderStatus>;
 
 const calendarDate = z
   .string()
@@ -91,19 +90,3 @@ export const opportunityFilter = z
 // The status and stage filters of a customer's nested orders and deals.
 export const childOrderStatuses = enumList('Customer.orders(status:)', orderStatus).nullish();
 export const childOpportunityStages = enumList('Customer.opportunities(stage:)', opportunityStage).nullish();
-
-const orderFlow: Record<OrderStatus, OrderStatus[]> = {
-  DRAFT: ['PLACED', 'CANCELLED'],
-  PLACED: ['PAID', 'CANCELLED'],
-  PAID: ['FULFILLED', 'CANCELLED'],
-  FULFILLED: [],
-  CANCELLED: [],
-};
-
-export function canMoveOrder(from: OrderStatus, to: OrderStatus): boolean {
-  return orderFlow[from].includes(to);
-}
-
-// Orders that count as revenue, and the ones that count as a conversion.
-export const REVENUE_STATUSES: OrderStatus[] = ['PLACED', 'PAID', 'FULFILLED'];
-export const CONVERTED_STATUSES: OrderStatus[] = ['PAID', 'FULFILLED'];

@@ -1,5 +1,4 @@
-import { matchesSegment } from './segments';
-import { memberStatusAfter } from './validation';
+import { matchesSegment, memberStatusAfter } from './rules';
 
 const customer = { kind: 'ORGANIZATION', status: 'ACTIVE', tags: ['vip', 'enterprise'], company: 'Acme' };
 

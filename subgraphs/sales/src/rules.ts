@@ -1,6 +1,21 @@
 import { toMoney, type Money } from '../../../lib/money';
-import type { Order } from './generated/prisma/client';
-import { CONVERTED_STATUSES, REVENUE_STATUSES } from './validation';
+import type { Order, OrderStatus } from './generated/prisma/client';
+
+const orderFlow: Record<OrderStatus, OrderStatus[]> = {
+  DRAFT: ['PLACED', 'CANCELLED'],
+  PLACED: ['PAID', 'CANCELLED'],
+  PAID: ['FULFILLED', 'CANCELLED'],
+  FULFILLED: [],
+  CANCELLED: [],
+};
+
+export function canMoveOrder(from: OrderStatus, to: OrderStatus): boolean {
+  return orderFlow[from].includes(to);
+}
+
+// Orders that count as revenue, and the ones that count as a conversion.
+export const REVENUE_STATUSES: OrderStatus[] = ['PLACED', 'PAID', 'FULFILLED'];
+export const CONVERTED_STATUSES: OrderStatus[] = ['PAID', 'FULFILLED'];
 
 // Sums per currency: orders in different currencies are never added together.
 export function revenueByCurrency(orders: Pick<Order, 'status' | 'currency' | 'totalMinor'>[]): Money[] {

@@ -1,9 +1,16 @@
 import { toMoney } from '../../../lib/money';
-import { conversions, returnOnInvestment, revenueByCurrency, weightedAmount } from './figures';
+import { canMoveOrder, conversions, returnOnInvestment, revenueByCurrency, weightedAmount } from './rules';
 
 const order = (status: 'DRAFT' | 'PLACED' | 'PAID' | 'FULFILLED' | 'CANCELLED', totalMinor: bigint, currency = 'USD') => ({ status, totalMinor, currency });
 
-describe('sales figures', () => {
+describe('sales rules', () => {
+  it('follows the order flow', () => {
+    expect(canMoveOrder('DRAFT', 'PLACED')).toBe(true);
+    expect(canMoveOrder('PAID', 'FULFILLED')).toBe(true);
+    expect(canMoveOrder('FULFILLED', 'CANCELLED')).toBe(false);
+    expect(canMoveOrder('DRAFT', 'PAID')).toBe(false);
+  });
+
   it('sums revenue per currency over placed, paid and fulfilled orders only', () => {
     const orders = [order('PAID', 1000n), order('FULFILLED', 250n), order('DRAFT', 9999n), order('CANCELLED', 9999n), order('PLACED', 5n, 'EUR')];
     expect(revenueByCurrency(orders)).toEqual([toMoney(5n, 'EUR'), toMoney(1250n, 'USD')]);
