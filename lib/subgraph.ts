@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { parse, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
+import { parse, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLScalarType, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
 import { IDENTITY_HEADER, InternalIdentitySigner, secretFromEnv, verifyInternalIdentity, type Identity } from './auth';
 import { enforceAuthorization } from './authorization';
 import { connectDatabase, databaseStatus, type DatabaseClient } from './db';
@@ -13,26 +12,40 @@ import type { SubgraphName, SubgraphOptions } from './config';
 import { createMetrics } from './metrics';
 import { stopMutationsAfterFailure } from './serial-mutations';
 
-type SubgraphDefinition<C extends DatabaseClient, L> = {
+// allows(coordinate): whether this request's caller may read that field (see authorization.ts).
+export type SubgraphContext<C, P, L> = { prisma: C; loaders: L; peers: P; identity: Identity; allows: (coordinate: string) => boolean };
+
+// Any subgraph's generated Resolvers type (generated/graphql.ts, which checks fields, arguments
+// and parents against the SDL) whose resolvers take the context startSubgraph gives them.
+type ResolverMap<Context> = {
+  [typeName: string]:
+    | GraphQLScalarType
+    | { [fieldName: string]: GraphQLFieldResolver<never, Context, never> | ((reference: never, context: Context, info: GraphQLResolveInfo) => unknown) }
+    | undefined;
+};
+
+// What buildSubgraphSchema takes: @apollo/subgraph exports no name for it, and its type allows
+// neither a context other than unknown nor __resolveReference's signature.
+type SubgraphSchemaResolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
+
+type SubgraphDefinition<C extends DatabaseClient, P, L> = {
   name: SubgraphName;
   schemaFile: string;
-  resolvers: object;
+  resolvers: ResolverMap<SubgraphContext<C, P, L>>;
   Client: new (options: { adapter: PrismaPg }) => C;
   createLoaders: (prisma: C) => L;
 };
 
-// allows(coordinate): whether this request's caller may read that field (see authorization.ts).
-export type SubgraphContext<C, P, L> = { prisma: C; loaders: L; peers: P; identity: Identity; allows: (coordinate: string) => boolean };
 
 // Every subgraph starts the same way: its schema from its .graphql file with the access rules
 // it declares enforced, its own database, only requests signed by the gateway (or a peer),
 // and a fresh set of DataLoaders for every request.
 export async function startSubgraph<C extends DatabaseClient, P, L>(
-  definition: SubgraphDefinition<C, L>,
+  definition: SubgraphDefinition<C, P, L>,
   options: SubgraphOptions<P>,
 ): Promise<RunningServer> {
   const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
-  const schema = buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  const schema = buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as SubgraphSchemaResolvers });
   const mayRead = enforceAuthorization(schema);
   // After the authorization guards, so a refused field also stops the ones after it.
   stopMutationsAfterFailure(schema);

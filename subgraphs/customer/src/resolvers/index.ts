@@ -1,45 +1,38 @@
 import { scalarResolvers } from '../../../../lib/scalars';
 import { parseId } from '../../../../lib/inputs';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
-import type { Contact, Customer, Interaction } from '../generated/prisma/client';
-import type { CustomerContext } from '../server';
+import type { Resolvers } from '../generated/graphql';
 import * as service from '../service';
-
-type Ref = { id: string };
-type ListArgs = { first?: number | null; after?: string | null };
 
 export const resolvers = {
   ...scalarResolvers,
   Query: {
-    customer: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.customer.load(parseId(args.id)),
-    customers: (_: unknown, args: Parameters<typeof service.listCustomers>[1], { prisma, allows }: CustomerContext) =>
-      service.listCustomers(prisma, args, allows('Customer.email')),
-    contact: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.contact.load(parseId(args.id)),
-    interaction: (_: unknown, args: Ref, { loaders }: CustomerContext) => loaders.interaction.load(parseId(args.id)),
+    customer: (_, args, { loaders }) => loaders.customer.load(parseId(args.id)),
+    customers: (_, args, { prisma, allows }) => service.listCustomers(prisma, args, allows('Customer.email')),
+    contact: (_, args, { loaders }) => loaders.contact.load(parseId(args.id)),
+    interaction: (_, args, { loaders }) => loaders.interaction.load(parseId(args.id)),
   },
   Mutation: {
-    createCustomer: (_: unknown, args: { input: unknown }, { prisma }: CustomerContext) => service.createCustomer(prisma, args.input),
-    updateCustomer: (_: unknown, args: { id: unknown; input: unknown }, { prisma }: CustomerContext) =>
-      service.updateCustomer(prisma, args.id, args.input),
-    archiveCustomer: (_: unknown, args: Ref, { prisma }: CustomerContext) => service.setArchived(prisma, args.id, true),
-    restoreCustomer: (_: unknown, args: Ref, { prisma }: CustomerContext) => service.setArchived(prisma, args.id, false),
-    deleteCustomer: (_: unknown, args: Ref, { prisma, peers }: CustomerContext) => service.deleteCustomer(prisma, peers, args.id),
-    createContact: (_: unknown, args: { input: unknown }, { prisma }: CustomerContext) => service.createContact(prisma, args.input),
-    updateContact: (_: unknown, args: { id: unknown; input: unknown }, { prisma }: CustomerContext) =>
-      service.updateContact(prisma, args.id, args.input),
-    deleteContact: (_: unknown, args: Ref, { prisma }: CustomerContext) => service.deleteContact(prisma, args.id),
-    logInteraction: (_: unknown, args: { input: unknown }, { prisma }: CustomerContext) => service.logInteraction(prisma, args.input),
-    deleteInteraction: (_: unknown, args: Ref, { prisma }: CustomerContext) => service.deleteInteraction(prisma, args.id),
+    createCustomer: (_, args, { prisma }) => service.createCustomer(prisma, args.input),
+    updateCustomer: (_, args, { prisma }) => service.updateCustomer(prisma, args.id, args.input),
+    archiveCustomer: (_, args, { prisma }) => service.setArchived(prisma, args.id, true),
+    restoreCustomer: (_, args, { prisma }) => service.setArchived(prisma, args.id, false),
+    deleteCustomer: (_, args, { prisma, peers }) => service.deleteCustomer(prisma, peers, args.id),
+    createContact: (_, args, { prisma }) => service.createContact(prisma, args.input),
+    updateContact: (_, args, { prisma }) => service.updateContact(prisma, args.id, args.input),
+    deleteContact: (_, args, { prisma }) => service.deleteContact(prisma, args.id),
+    logInteraction: (_, args, { prisma }) => service.logInteraction(prisma, args.input),
+    deleteInteraction: (_, args, { prisma }) => service.deleteInteraction(prisma, args.id),
   },
   Customer: {
-    __resolveReference: (ref: Ref, { loaders }: CustomerContext) => loaders.customer.load(ref.id),
-    archived: (customer: Customer) => customer.archivedAt !== null,
-    contacts: async (customer: Customer, args: ListArgs, { loaders }: CustomerContext) => {
+    __resolveReference: (ref, { loaders }) => loaders.customer.load(ref.id),
+    archived: (customer) => customer.archivedAt !== null,
+    contacts: async (customer, args, { loaders }) => {
       const first = pageSize(args.first);
       const page = await loaders.contactsByCustomer({ first, after: args.after }).load(customer.id);
       return toChildConnection('Contact', page, 'createdAt', () => loaders.contactCountByCustomer.load(customer.id));
     },
-    interactions: async (customer: Customer, args: ListArgs & { type?: string | null }, { loaders }: CustomerContext) => {
+    interactions: async (customer, args, { loaders }) => {
       const first = pageSize(args.first);
       const type = args.type ?? null;
       const page = await loaders.interactionsByCustomer({ first, after: args.after, type }).load(customer.id);
@@ -47,11 +40,12 @@ export const resolvers = {
     },
   },
   Contact: {
-    __resolveReference: (ref: Ref, { loaders }: CustomerContext) => loaders.contact.load(ref.id),
-    customer: (contact: Contact, _: unknown, { loaders }: CustomerContext) => loaders.customer.load(contact.customerId),
+    __resolveReference: (ref, { loaders }) => loaders.contact.load(ref.id),
+    // Contacts and interactions are deleted with their customer (ON DELETE CASCADE).
+    customer: async (contact, _, { loaders }) => (await loaders.customer.load(contact.customerId))!,
   },
   Interaction: {
-    __resolveReference: (ref: Ref, { loaders }: CustomerContext) => loaders.interaction.load(ref.id),
-    customer: (interaction: Interaction, _: unknown, { loaders }: CustomerContext) => loaders.customer.load(interaction.customerId),
+    __resolveReference: (ref, { loaders }) => loaders.interaction.load(ref.id),
+    customer: async (interaction, _, { loaders }) => (await loaders.customer.load(interaction.customerId))!,
   },
-};
+} satisfies Resolvers;
