@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boundedList, enumList, type ListInput } from '../../../lib/input-limits';
 import { id, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/inputs';
+import { CustomerKind, InteractionType, LifecycleStatus } from './generated/graphql';
 
 const email = z.email({ message: 'must be a valid email address' }).max(254).transform((value) => value.toLowerCase()).nullish();
 const phone = z
@@ -12,9 +13,9 @@ const tags = (coordinate: ListInput) =>
   boundedList(coordinate, z.string().trim().min(1, { message: 'must not be empty' }).max(50, { message: 'must be at most 50 characters' }), 'tags').transform((values) => [
     ...new Set(values),
   ]);
-const kind = z.enum(['PERSON', 'ORGANIZATION']);
-export const lifecycleStatus = z.enum(['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED']);
-const interactionType = z.enum(['CALL', 'EMAIL', 'MEETING', 'NOTE']);
+const kind = z.enum(CustomerKind);
+export const lifecycleStatus = z.enum(LifecycleStatus);
+const interactionType = z.enum(InteractionType);
 
 export const createCustomerInput = z.object({
   kind: kind.default('PERSON'),

@@ -1,18 +1,19 @@
 import { z } from 'zod';
 import { boundedList, enumList, type ListInput } from '../../../lib/input-limits';
 import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/inputs';
+import { CampaignChannel, CampaignStatus, CustomerKind, LifecycleStatus, MemberStatus, ResponseType } from './generated/graphql';
 import type { SegmentRules } from './rules';
 
-const campaignStatus = z.enum(['DRAFT', 'SCHEDULED', 'ACTIVE', 'PAUSED', 'COMPLETED']);
-const channel = z.enum(['EMAIL', 'SMS', 'SOCIAL', 'SEARCH', 'DISPLAY', 'EVENT']);
-export const memberStatus = z.enum(['TARGETED', 'SENT', 'OPENED', 'CLICKED', 'RESPONDED', 'CONVERTED', 'UNSUBSCRIBED']);
-const responseType = z.enum(['OPENED', 'CLICKED', 'REPLIED', 'REGISTERED', 'UNSUBSCRIBED']);
+const campaignStatus = z.enum(CampaignStatus);
+const channel = z.enum(CampaignChannel);
+export const memberStatus = z.enum(MemberStatus);
+const responseType = z.enum(ResponseType);
 
 const tagList = (coordinate: ListInput) => boundedList(coordinate, z.string().trim().min(1).max(50), 'tags').nullish();
 export const segmentRules = z
   .object({
-    kinds: enumList('SegmentRulesInput.kinds', z.enum(['PERSON', 'ORGANIZATION'])).nullish(),
-    statuses: enumList('SegmentRulesInput.statuses', z.enum(['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED'])).nullish(),
+    kinds: enumList('SegmentRulesInput.kinds', z.enum(CustomerKind)).nullish(),
+    statuses: enumList('SegmentRulesInput.statuses', z.enum(LifecycleStatus)).nullish(),
     tagsAny: tagList('SegmentRulesInput.tagsAny'),
     tagsAll: tagList('SegmentRulesInput.tagsAll'),
     companies: boundedList('SegmentRulesInput.companies', z.string().trim().min(1).max(200), 'companies').nullish(),

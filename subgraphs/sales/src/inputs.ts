@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { boundedList, enumList } from '../../../lib/input-limits';
 import { id, money, nonEmptyText, optionalText, searchText, storableDate } from '../../../lib/inputs';
+import { OpportunityStage, OrderStatus } from './generated/graphql';
 
-export const orderStatus = z.enum(['DRAFT', 'PLACED', 'PAID', 'FULFILLED', 'CANCELLED']);
-export const opportunityStage = z.enum(['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION', 'CLOSED_WON', 'CLOSED_LOST']);
+export const orderStatus = z.enum(OrderStatus);
+export const opportunityStage = z.enum(OpportunityStage);
 
 const calendarDate = z
   .string()
@@ -46,7 +47,7 @@ export const createOrderInput = z.object({
     }),
     'items',
   ).min(1, { message: 'must hold at least one item' }),
-  status: z.enum(['DRAFT', 'PLACED'], { message: 'a new order is DRAFT or PLACED' }).nullish().transform((value) => value ?? 'DRAFT'),
+  status: z.enum([OrderStatus.DRAFT, OrderStatus.PLACED], { message: 'a new order is DRAFT or PLACED' }).nullish().transform((value) => value ?? 'DRAFT'),
 });
 
 export const orderFilter = z
