@@ -1,3 +1,5 @@
+import { connectDatabase, type DatabaseClient } from './db';
+
 // The contract of each subgraph's demo data (subgraphs/<name>/src/seed.ts). Seeds run one after
 // another in the registry's order, each given what the earlier ones produced (the customers
 // sales takes orders for, the orders marketing attributes), so every database refers only to
@@ -38,4 +40,14 @@ export function demoRandom(seed: number): DemoRandom {
 
 export async function inChunks<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>, size = 2_000): Promise<void> {
   for (let start = 0; start < rows.length; start += size) await write(rows.slice(start, start + size));
+}
+
+// A seed's own connection to its own database, closed when its work is done.
+export async function withDatabase<C extends DatabaseClient, T>(Client: Parameters<typeof connectDatabase<C>>[0], databaseUrl: string, work: (prisma: C) => Promise<T>): Promise<T> {
+  const database = connectDatabase(Client, databaseUrl);
+  try {
+    return await work(database.prisma);
+  } finally {
+    await database.close();
+  }
 }

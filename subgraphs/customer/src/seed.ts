@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connectDatabase } from '../../../lib/db';
-import { DAY_MS, inChunks, type SubgraphSeed } from '../../../lib/demo-seed';
+import { DAY_MS, inChunks, withDatabase, type SubgraphSeed } from '../../../lib/demo-seed';
 import { CustomerKind, InteractionType, LifecycleStatus } from './generated/prisma/enums';
 import { PrismaClient } from './generated/prisma/client';
 
@@ -15,17 +14,9 @@ export type DemoCustomer = { id: string; company: string; ownerId: string };
 
 export const demoSeed: SubgraphSeed<object, { customers: DemoCustomer[] }> = {
   steps: 3,
-  async hasData(databaseUrl) {
-    const database = connectDatabase(PrismaClient, databaseUrl);
-    try {
-      return (await database.prisma.customer.count()) > 0;
-    } finally {
-      await database.close();
-    }
-  },
+  hasData: (databaseUrl) => withDatabase(PrismaClient, databaseUrl, async (prisma) => (await prisma.customer.count()) > 0),
   async seed(databaseUrl, { size, random, now, tableWritten }) {
-    const { prisma, close } = connectDatabase(PrismaClient, databaseUrl);
-    try {
+    return withDatabase(PrismaClient, databaseUrl, async (prisma) => {
       const customers = Array.from({ length: size.customers }, (_, index) => {
         const organisation = index % 3 === 0;
         const company = random.pick(COMPANIES);
@@ -67,8 +58,6 @@ export const demoSeed: SubgraphSeed<object, { customers: DemoCustomer[] }> = {
       );
       tableWritten();
       return { customers: customers.map(({ id, company, ownerId }) => ({ id, company, ownerId })) };
-    } finally {
-      await close();
-    }
+    });
   },
 };

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connectDatabase } from '../../../lib/db';
-import { DAY_MS, inChunks, type SubgraphSeed } from '../../../lib/demo-seed';
+import { DAY_MS, inChunks, withDatabase, type SubgraphSeed } from '../../../lib/demo-seed';
 import { CampaignChannel, CampaignStatus, MemberStatus, ResponseType } from './generated/prisma/enums';
 import { PrismaClient } from './generated/prisma/client';
 
@@ -26,18 +25,10 @@ type Earlier = { customers: { id: string }[]; orders: { id: string; customerId: 
 
 export const demoSeed: SubgraphSeed<Earlier, object> = {
   steps: 5,
-  async hasData(databaseUrl) {
-    const database = connectDatabase(PrismaClient, databaseUrl);
-    try {
-      return (await database.prisma.segment.count()) > 0;
-    } finally {
-      await database.close();
-    }
-  },
+  hasData: (databaseUrl) => withDatabase(PrismaClient, databaseUrl, async (prisma) => (await prisma.segment.count()) > 0),
   async seed(databaseUrl, { random, now, tableWritten }, { customers, orders }) {
-    const { prisma, close } = connectDatabase(PrismaClient, databaseUrl);
     const channels = Object.values(CampaignChannel);
-    try {
+    return withDatabase(PrismaClient, databaseUrl, async (prisma) => {
       const segments = DEMO_SEGMENTS.map((segment) => ({ id: randomUUID(), description: `Demo segment: ${segment.name}`, ...segment }));
       await inChunks(segments, (data) => prisma.segment.createMany({ data }));
       tableWritten();
@@ -77,8 +68,6 @@ export const demoSeed: SubgraphSeed<Earlier, object> = {
       );
       tableWritten();
       return {};
-    } finally {
-      await close();
-    }
+    });
   },
 };

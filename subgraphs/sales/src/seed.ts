@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connectDatabase } from '../../../lib/db';
-import { DAY_MS, inChunks, type SubgraphSeed } from '../../../lib/demo-seed';
+import { DAY_MS, inChunks, withDatabase, type SubgraphSeed } from '../../../lib/demo-seed';
 import { OpportunityStage, OrderStatus } from './generated/prisma/enums';
 import { PrismaClient } from './generated/prisma/client';
 
@@ -11,17 +10,9 @@ export type DemoOrder = { id: string; customerId: string };
 
 export const demoSeed: SubgraphSeed<Earlier, { orders: DemoOrder[] }> = {
   steps: 4,
-  async hasData(databaseUrl) {
-    const database = connectDatabase(PrismaClient, databaseUrl);
-    try {
-      return (await database.prisma.product.count()) > 0;
-    } finally {
-      await database.close();
-    }
-  },
+  hasData: (databaseUrl) => withDatabase(PrismaClient, databaseUrl, async (prisma) => (await prisma.product.count()) > 0),
   async seed(databaseUrl, { size, random, now, tableWritten }, { customers }) {
-    const { prisma, close } = connectDatabase(PrismaClient, databaseUrl);
-    try {
+    return withDatabase(PrismaClient, databaseUrl, async (prisma) => {
       const products = Array.from({ length: 40 }, (_, index) => ({
         id: randomUUID(),
         sku: `SKU-${String(index + 1).padStart(4, '0')}`,
@@ -70,8 +61,6 @@ export const demoSeed: SubgraphSeed<Earlier, { orders: DemoOrder[] }> = {
       );
       tableWritten();
       return { orders: orders.map(({ id, customerId }) => ({ id, customerId })) };
-    } finally {
-      await close();
-    }
+    });
   },
 };
