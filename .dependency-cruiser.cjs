@@ -38,6 +38,13 @@ module.exports = {
       to: { path: '^subgraphs/', pathNot: '^subgraphs/$1/' },
     },
     {
+      name: 'loaders-read-no-inputs',
+      severity: 'error',
+      comment: 'Input checks happen at the edge (service functions, resolvers); loaders apply rules to rows.',
+      from: { path: '^subgraphs/[^/]+/src/loaders\\.ts$' },
+      to: { path: '^subgraphs/[^/]+/src/inputs\\.ts$' },
+    },
+    {
       name: 'dev-serves-no-tests',
       severity: 'error',
       comment: 'Development tooling is used by tests and scripts, not the other way round.',
