@@ -2,7 +2,7 @@ import type { SingleBar } from 'cli-progress';
 import pg from 'pg';
 import type { SubgraphName } from '../lib/config';
 import { COMPANIES, FIRST_NAMES, LAST_NAMES, TAGS as DEMO_TAGS } from '../subgraphs/customer/src/seed';
-import { InteractionType, LifecycleStatus } from '../subgraphs/customer/src/generated/prisma/enums';
+import { CustomerKind, InteractionType, LifecycleStatus } from '../subgraphs/customer/src/generated/prisma/enums';
 import { CAMPAIGN_STATUSES, DEMO_SEGMENTS, MEMBER_PROGRESS, RESPONSE_OF_STATUS } from '../subgraphs/marketing/src/seed';
 import { CampaignChannel } from '../subgraphs/marketing/src/generated/prisma/enums';
 import { OpportunityStage, OrderStatus } from '../subgraphs/sales/src/generated/prisma/enums';
@@ -71,7 +71,7 @@ function customerSteps(customers: number): Step[] {
       'Customer',
       `INSERT INTO "Customer" ("id", "kind", "name", "email", "phone", "company", "status", "ownerId", "tags", "createdAt", "updatedAt")
        SELECT ${CUSTOMER_ID},
-              (CASE WHEN i % 3 = 0 THEN 'ORGANIZATION' ELSE 'PERSON' END)::"CustomerKind",
+              (CASE WHEN i % 3 = 0 THEN '${CustomerKind.ORGANIZATION}' ELSE '${CustomerKind.PERSON}' END)::"CustomerKind",
               CASE WHEN i % 3 = 0 THEN ${COMPANY} || ' ' || (${text(['Ltd', 'Inc', 'GmbH', 'Labs'])})[i % 4 + 1] || ' ' || i
                    ELSE (${FIRST})[i % 12 + 1] || ' ' || (${LAST})[i / 12 % 12 + 1] END,
               'customer' || i || '@' || lower(${COMPANY}) || '.example',

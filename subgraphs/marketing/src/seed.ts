@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { DAY_MS, inChunks, withDatabase, type SubgraphSeed } from '../../../lib/demo-seed';
 import { CampaignChannel, CampaignStatus, MemberStatus, ResponseType } from './generated/prisma/enums';
+import { CustomerKind, LifecycleStatus, type SegmentRulesInput } from './generated/graphql';
 import { PrismaClient } from './generated/prisma/client';
 
 // The segments, campaign states and member progress are shared with the benchmark's bulk
 // loader (bench/data.ts), so both show the same kind of demo.
 export const DEMO_SEGMENTS = [
   { name: 'VIP customers', rules: { tagsAny: ['vip'] } },
-  { name: 'Active organisations', rules: { kinds: ['ORGANIZATION'], statuses: ['ACTIVE'] } },
-  { name: 'Open leads', rules: { statuses: ['LEAD', 'PROSPECT'] } },
-  { name: 'Churned', rules: { statuses: ['CHURNED'] } },
+  { name: 'Active organisations', rules: { kinds: [CustomerKind.ORGANIZATION], statuses: [LifecycleStatus.ACTIVE] } },
+  { name: 'Open leads', rules: { statuses: [LifecycleStatus.LEAD, LifecycleStatus.PROSPECT] } },
+  { name: 'Churned', rules: { statuses: [LifecycleStatus.CHURNED] } },
   { name: 'Enterprise renewals', rules: { tagsAll: ['enterprise', 'renewal'] } },
   { name: 'Acme and Globex', rules: { companies: ['Acme', 'Globex'] } },
-];
+] satisfies { name: string; rules: SegmentRulesInput }[];
 
 // Demo members get only as far as a response; responses are recorded for the last three steps.
 export const MEMBER_PROGRESS = [MemberStatus.TARGETED, MemberStatus.SENT, MemberStatus.OPENED, MemberStatus.CLICKED, MemberStatus.RESPONDED];
