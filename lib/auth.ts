@@ -1,5 +1,4 @@
 import { SignJWT, jwtVerify } from 'jose';
-import { isProduction } from './config';
 
 export const ROLES = ['ADMIN', 'SALES', 'MARKETING', 'VIEWER'] as const;
 export type Role = (typeof ROLES)[number];
@@ -18,6 +17,7 @@ export const IDENTITY_HEADER = 'x-crm-identity';
 
 const INTERNAL_ISSUER = 'crm-gateway';
 const INTERNAL_AUDIENCE = 'crm-subgraphs';
+export const DEFAULT_INTERNAL_TOKEN_TTL_SECONDS = 60;
 const MIN_SECRET_LENGTH = 32;
 // A secret's strength is estimated as length × log2(the size of the character set it draws
 // from: 16 for hex, else 10 digits, 26 lower-case, 26 upper-case and 33 other characters, as
@@ -59,10 +59,11 @@ export class AuthenticationError extends Error {
 // In production a secret must be set, must not be a development default or a placeholder, must
 // be long and random enough to resist guessing, and must not be the other secret: whoever
 // holds the user-token secret could otherwise sign identities the subgraphs trust. The message
-// names the variable to fix.
-export function secretFromEnv(name: keyof typeof DEVELOPMENT_SECRETS): string {
-  const value = process.env[name];
-  if (!isProduction()) return value || DEVELOPMENT_SECRETS[name];
+// names the variable to fix. Services apply these rules to the environment their settings were
+// read from (lib/config.ts) when they start, since which secrets are needed depends on the service.
+export function secretFromEnv(name: keyof typeof DEVELOPMENT_SECRETS, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const value = env[name];
+  if (env.NODE_ENV !== 'production') return value || DEVELOPMENT_SECRETS[name];
   if (!value) throw new InsecureConfigurationError(`Refusing to start in production: ${name} is not set`);
   if (value === DEVELOPMENT_SECRETS[name] || /change.?me/i.test(value)) {
     throw new InsecureConfigurationError(`Refusing to start in production: ${name} still has its default value`);
@@ -76,7 +77,7 @@ export function secretFromEnv(name: keyof typeof DEVELOPMENT_SECRETS): string {
     );
   }
   const other = name === 'AUTH_JWT_SECRET' ? 'INTERNAL_JWT_SECRET' : 'AUTH_JWT_SECRET';
-  if (process.env[other] === value) throw new InsecureConfigurationError(`Refusing to start in production: ${name} and ${other} must be different secrets`);
+  if (env[other] === value) throw new InsecureConfigurationError(`Refusing to start in production: ${name} and ${other} must be different secrets`);
   return value;
 }
 
@@ -104,7 +105,8 @@ export class InternalIdentitySigner {
 
   constructor(
     secret: string,
-    private readonly ttlSeconds = Number(process.env.INTERNAL_TOKEN_TTL_SECONDS ?? 60),
+    // INTERNAL_TOKEN_TTL_SECONDS in a running service.
+    private readonly ttlSeconds = DEFAULT_INTERNAL_TOKEN_TTL_SECONDS,
   ) {
     this.key = new TextEncoder().encode(secret);
   }

@@ -1,21 +1,12 @@
-import { isStatementTimeout, statementTimeoutMs } from './db';
+import { loadSettings } from './config';
+import { isStatementTimeout } from './db';
 
 describe('statement time limit', () => {
-  const previous = process.env.DATABASE_STATEMENT_TIMEOUT_MS;
-  afterEach(() => {
-    if (previous === undefined) delete process.env.DATABASE_STATEMENT_TIMEOUT_MS;
-    else process.env.DATABASE_STATEMENT_TIMEOUT_MS = previous;
-  });
-
   it('is 2500 ms unless DATABASE_STATEMENT_TIMEOUT_MS says otherwise, and refuses a setting that is not a duration', () => {
-    delete process.env.DATABASE_STATEMENT_TIMEOUT_MS;
-    expect(statementTimeoutMs()).toBe(2_500);
-    process.env.DATABASE_STATEMENT_TIMEOUT_MS = '0';
-    expect(statementTimeoutMs()).toBe(0);
-    for (const wrong of ['soon', '-1', '1.5']) {
-      process.env.DATABASE_STATEMENT_TIMEOUT_MS = wrong;
-      expect(() => statementTimeoutMs()).toThrow('DATABASE_STATEMENT_TIMEOUT_MS');
-    }
+    const limit = (value?: string) => loadSettings({ DATABASE_STATEMENT_TIMEOUT_MS: value }).database.statementTimeoutMs;
+    expect(limit()).toBe(2_500);
+    expect(limit('0')).toBe(0);
+    for (const wrong of ['soon', '-1', '1.5']) expect(() => limit(wrong)).toThrow('DATABASE_STATEMENT_TIMEOUT_MS');
   });
 
   it('recognises a cancelled statement as node-postgres and as Prisma report it, and nothing else', () => {

@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { loadSettings, type Settings } from './config';
 import { logger } from './logger';
 
 export type DatabaseClient = { $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>; $disconnect(): Promise<void> };
@@ -17,15 +18,6 @@ function countingClient(onStatement: () => void): typeof pg.Client {
   };
 }
 
-// How long PostgreSQL lets one statement run before cancelling it: shorter than the gateway's
-// 3000 ms subgraph time limit, so the work of a request the gateway has given up on stops
-// instead of holding a connection. 0 turns the limit off.
-export function statementTimeoutMs(): number {
-  const value = Number(process.env.DATABASE_STATEMENT_TIMEOUT_MS ?? 2_500);
-  if (!Number.isInteger(value) || value < 0) throw new Error('DATABASE_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds');
-  return value;
-}
-
 // PostgreSQL's query_canceled, as node-postgres raises it and as Prisma wraps it.
 const QUERY_CANCELED = '57014';
 
@@ -38,15 +30,17 @@ export function isStatementTimeout(error: unknown): boolean {
 export function connectDatabase<C extends DatabaseClient>(
   Client: new (options: { adapter: PrismaPg }) => C,
   connectionString: string,
+  settings: Settings['database'] = loadSettings().database,
   onStatement: () => void = () => {},
 ): Database<C> {
   const pool = new pg.Pool({
     connectionString,
-    max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+    max: settings.poolSize,
     connectionTimeoutMillis: 5_000,
-    // Sent when each connection starts, so it costs no statement. The embedded database
-    // (PGlite) accepts it and has no timer to enforce it.
-    statement_timeout: statementTimeoutMs(),
+    // How long PostgreSQL lets one statement run before cancelling it (see lib/config.ts). Sent
+    // when each connection starts, so it costs no statement. The embedded database (PGlite)
+    // accepts it and has no timer to enforce it.
+    statement_timeout: settings.statementTimeoutMs,
     Client: countingClient(onStatement),
   });
   // An idle connection dropped by the server is replaced on next use; without a listener the

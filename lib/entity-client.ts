@@ -1,32 +1,56 @@
-import { IDENTITY_HEADER, InternalIdentitySigner, secretFromEnv } from './auth';
+import { IDENTITY_HEADER, InternalIdentitySigner } from './auth';
+import { secret, type Settings, type SubgraphName } from './config';
 import { SubgraphUnavailableError } from './errors';
+import { ResilientCall, readyUrlOf } from './resilient-call';
 
 // Another subgraph this one asks, and who is asking (named in the signed identity it sends).
 export type PeerService = { name: string; url: string; caller: string };
 
-// Made on first use, so importing this module reads no secret.
-let signer: InternalIdentitySigner | undefined;
+export const peer = (settings: Settings, caller: SubgraphName, name: SubgraphName): PeerService => ({ caller, name, url: settings.subgraphUrls[name] });
 
-const TIMEOUT_MS = Number(process.env.PEER_TIMEOUT_MS ?? 5_000);
+type PeerClient = { call: ResilientCall; signer: InternalIdentitySigner; timeoutMs: number };
+
+// Each started subgraph's peers get their own breaker, so a test or `npm start` that starts
+// the platform twice in one process starts with closed circuits.
+const clients = new WeakMap<PeerService, PeerClient>();
+
+// Called when a subgraph starts; the returned function shuts its peers' breakers down on stop.
+export function connectPeers(peers: Iterable<PeerService>, settings: Settings): () => void {
+  const signer = new InternalIdentitySigner(secret(settings, 'INTERNAL_JWT_SECRET'), settings.auth.internalTokenTtlSeconds);
+  const connected: ResilientCall[] = [];
+  for (const service of peers) {
+    const resilience = { ...settings.resilience[service.name as SubgraphName], timeoutMs: settings.subgraph.peerTimeoutMs };
+    const call = new ResilientCall(service.name, () => readyUrlOf(service.url), resilience, { caller: service.caller });
+    clients.set(service, { call, signer, timeoutMs: resilience.timeoutMs });
+    connected.push(call);
+  }
+  return () => {
+    for (const call of connected) call.shutdown();
+  };
+}
+
+type EntitiesBody = { data?: { _entities?: unknown[] }; errors?: unknown[] };
 
 // Writes that span services (an order needs an existing customer) ask the owning subgraph
-// through its federation entry point, never through its database.
+// through its federation entry point, never through its database. Lookups are reads, so they
+// are retried; a peer that answered with an error (a 4xx, GraphQL errors) is up, and its answer
+// is neither retried nor counted against its circuit.
 export async function fetchEntities<T>(peer: PeerService, typename: string, ids: readonly string[], selection: string): Promise<(T | null)[]> {
+  const client = clients.get(peer);
+  if (!client) throw new Error(`The ${peer.name} peer of ${peer.caller} was not connected when the subgraph started`);
   const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${typename} { ${selection} } } }`;
-  let response: Response;
-  try {
-    response = await fetch(peer.url, {
+  const body = JSON.stringify({ query, variables: { representations: ids.map((id) => ({ __typename: typename, id })) } });
+  const answer = await client.call.run(async () => {
+    const response = await fetch(peer.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: await (signer ??= new InternalIdentitySigner(secretFromEnv('INTERNAL_JWT_SECRET'))).sign({ kind: 'service', service: peer.caller }) },
-      body: JSON.stringify({ query, variables: { representations: ids.map((id) => ({ __typename: typename, id })) } }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: await client.signer.sign({ kind: 'service', service: peer.caller }) },
+      body,
+      signal: AbortSignal.timeout(client.timeoutMs),
     });
-  } catch (error) {
-    throw new SubgraphUnavailableError(peer.name, (error as Error).name === 'TimeoutError' ? 'timed out' : 'not reachable');
-  }
-  const body = (await response.json().catch(() => null)) as { data?: { _entities?: (T | null)[] }; errors?: unknown[] } | null;
-  if (!response.ok || !body?.data?._entities || body.errors?.length) {
-    throw new SubgraphUnavailableError(peer.name, `answered with status ${response.status}`);
-  }
-  return body.data._entities;
+    if (response.status >= 500) throw new Error(`${peer.name} answered ${response.status}`);
+    return { status: response.status, body: (await response.json().catch(() => null)) as EntitiesBody | null };
+  }, 'read');
+  const entities = answer.body?.data?._entities;
+  if (answer.status !== 200 || !entities || answer.body?.errors?.length) throw new SubgraphUnavailableError(peer.name, `answered with status ${answer.status}`);
+  return entities as (T | null)[];
 }

@@ -9,7 +9,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import { AuthenticationError, type Identity } from './auth';
-import { isProduction } from './config';
+import { processSettings, type Settings } from './config';
 import { isStatementTimeout } from './db';
 import { logger } from './logger';
 import { registerProcessMetrics, type Metrics } from './metrics';
@@ -32,6 +32,8 @@ type Lifecycle = 'starting' | 'serving' | 'draining';
 
 type ServerOptions<Ctx extends BaseContext> = {
   name: string;
+  // Production answers without introspection, stack traces or internal error messages.
+  production: boolean;
   port: number;
   host?: string;
   schema?: GraphQLSchema;
@@ -87,7 +89,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return [code, cause?.code, cause?.originalCode].some((value) => typeof value === 'string' && UNREACHABLE_DATABASE.test(value)) || /Can't reach database server|Connection terminated|ECONNREFUSED|timeout exceeded when trying to connect/.test(String((error as Error)?.message));
 }
 
-export function formatError(formatted: GraphQLFormattedError, error: unknown, service: string): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, service: string, production: boolean): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && CLIENT_CODES.has(code)) return formatted;
   const original = unwrapResolverError(error);
@@ -100,12 +102,13 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, se
     return { message: `The ${service} database stopped a statement that ran past its time limit; ask for less or try again`, path: formatted.path, extensions: { code: 'QUERY_TIMEOUT', service } };
   }
   logger.error({ err: original, path: formatted.path }, 'unexpected error');
-  if (!isProduction()) return formatted;
+  if (!production) return formatted;
   return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
 // The one way every service (subgraph or gateway) serves GraphQL, health and readiness.
 export async function startGraphQLServer<Ctx extends BaseContext>(options: ServerOptions<Ctx>): Promise<RunningServer> {
+  const { production } = options;
   const app = express();
   const httpServer = http.createServer(app);
   // Longer than the gateway's idle sockets live, so the server never closes one mid-reuse.
@@ -113,9 +116,9 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
   httpServer.on('connection', () => options.metrics.connections.inc());
   const apollo = new ApolloServer<Ctx>({
     ...(options.gateway ? { gateway: options.gateway } : { schema: options.schema! }),
-    formatError: (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, options.name),
-    includeStacktraceInErrorResponses: !isProduction(),
-    introspection: !isProduction(),
+    formatError: (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, options.name, production),
+    includeStacktraceInErrorResponses: !production,
+    introspection: !production,
     // Cache hints are unused here (no HTTP or CDN caching of GraphQL answers), and computing
     // them wraps every resolver: a tenth of the sales subgraph's CPU in the benchmark.
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginCacheControlDisabled(), ...(options.plugins ?? [])],
@@ -233,14 +236,18 @@ export class PortInUseError extends Error {
 
 export const portVariable = (service: string) => `${service.toUpperCase()}_PORT`;
 
-// A service started on its own (a container): on SIGTERM/SIGINT it reports not-ready, serves
-// for SHUTDOWN_GRACE_MS, then stops; exit 1 if it cannot start.
-export function runStandalone(name: string, start: () => Promise<RunningServer>): void {
-  start().then(
-    (server) => {
+// A service started on its own (a container), with the settings of its process: on SIGTERM/SIGINT
+// it reports not-ready, serves for SHUTDOWN_GRACE_MS, then stops; exit 1 if it cannot start,
+// a wrong setting included.
+export function runStandalone(name: string, start: (settings: Settings) => Promise<RunningServer>): void {
+  const started = (async () => {
+    const settings = processSettings();
+    return { server: await start(settings), graceMs: settings.shutdownGraceMs };
+  })();
+  started.then(
+    ({ server, graceMs }) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.once(signal, () => {
-          const graceMs = Number(process.env.SHUTDOWN_GRACE_MS ?? 5_000);
           logger.info({ service: name, signal, graceMs }, 'draining');
           server.drain(graceMs).then(
             () => process.exit(0),

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLScalarType, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
-import { IDENTITY_HEADER, InternalIdentitySigner, secretFromEnv, verifyInternalIdentity, type Identity } from './auth';
+import { IDENTITY_HEADER, InternalIdentitySigner, verifyInternalIdentity, type Identity } from './auth';
 import { enforceAuthorization } from './authorization';
 import { connectDatabase, databaseStatus, type DatabaseClient } from './db';
 import { startGraphQLServer, type RunningServer } from './http-server';
 import { representationLimit } from './input-limits';
 import type { PrismaPg } from '@prisma/adapter-pg';
-import type { SubgraphName, SubgraphOptions } from './config';
+import { loadSettings, secret, type SubgraphName, type SubgraphOptions } from './config';
+import { connectPeers, type PeerService } from './entity-client';
 import { createMetrics } from './metrics';
 import { stopMutationsAfterFailure } from './serial-mutations';
 
@@ -36,11 +37,10 @@ type SubgraphDefinition<C extends DatabaseClient, P, L> = {
   createLoaders: (prisma: C) => L;
 };
 
-
 // Every subgraph starts the same way: its schema from its .graphql file with the access rules
 // it declares enforced, its own database, only requests signed by the gateway (or a peer),
 // and a fresh set of DataLoaders for every request.
-export async function startSubgraph<C extends DatabaseClient, P, L>(
+export async function startSubgraph<C extends DatabaseClient, P extends Record<string, PeerService>, L>(
   definition: SubgraphDefinition<C, P, L>,
   options: SubgraphOptions<P>,
 ): Promise<RunningServer> {
@@ -49,18 +49,23 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
   const mayRead = enforceAuthorization(schema);
   // After the authorization guards, so a refused field also stops the ones after it.
   stopMutationsAfterFailure(schema);
-  const internalSecret = new TextEncoder().encode(secretFromEnv('INTERNAL_JWT_SECRET'));
+  const settings = options.settings ?? loadSettings();
+  const internalSecret = secret(settings, 'INTERNAL_JWT_SECRET');
+  const internalKey = new TextEncoder().encode(internalSecret);
+  const signer = new InternalIdentitySigner(internalSecret, settings.auth.internalTokenTtlSeconds);
+  const disconnectPeers = connectPeers(Object.values(options.peers), settings);
   const metrics = createMetrics(definition.name);
-  const database = connectDatabase(definition.Client, options.databaseUrl, () => metrics.sqlStatements.inc());
+  const database = connectDatabase(definition.Client, options.databaseUrl, settings.database, () => metrics.sqlStatements.inc());
   const prisma = database.prisma;
   return startGraphQLServer<SubgraphContext<C, P, L>>({
     name: definition.name,
+    production: settings.production,
     port: options.port,
     host: options.host,
     schema,
     // Traces are for Apollo's hosted Studio, which this platform does not report to.
     plugins: [ApolloServerPluginInlineTraceDisabled(), representationLimit()],
-    authenticate: (req) => verifyInternalIdentity(req.get(IDENTITY_HEADER), internalSecret),
+    authenticate: (req) => verifyInternalIdentity(req.get(IDENTITY_HEADER), internalKey),
     context: async (_req, identity) => ({
       prisma,
       loaders: definition.createLoaders(prisma),
@@ -73,9 +78,12 @@ export async function startSubgraph<C extends DatabaseClient, P, L>(
       return { ready: database === 'up', dependencies: { database } };
     },
     metrics,
-    maxBodyBytes: process.env.SUBGRAPH_MAX_BODY_BYTES ?? '64mb',
-    warmUp: (url) => warmUp(url, schema, definition.name),
-    onStop: () => database.close(),
+    maxBodyBytes: settings.subgraph.maxBodyBytes,
+    warmUp: (url) => warmUp(url, schema, signer, definition.name),
+    onStop: async () => {
+      disconnectPeers();
+      await database.close();
+    },
   });
 }
 
@@ -84,9 +92,9 @@ const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
 // The first request to a new process pays for loading code paths, Prisma's query compiler and
 // the first database connections (1.4–4.5 s measured). One entity lookup per entity type, sent
 // over HTTP as a peer would, pays that before the subgraph reports ready.
-async function warmUp(url: string, schema: GraphQLSchema, name: string): Promise<void> {
+async function warmUp(url: string, schema: GraphQLSchema, signer: InternalIdentitySigner, name: string): Promise<void> {
   const entityTypes = (schema.getType('_Entity') as GraphQLUnionType | undefined)?.getTypes() ?? [];
-  const identity = await new InternalIdentitySigner(secretFromEnv('INTERNAL_JWT_SECRET')).sign({ kind: 'service', service: name });
+  const identity = await signer.sign({ kind: 'service', service: name });
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identity },

@@ -6,7 +6,7 @@ import { expectNoErrors, internalHeaders, postGraphQL, userHeaders } from './har
 import { freePort, startProcessPlatform, startTcpProxy, waitFor, type ProcessPlatform } from './process-platform';
 
 // Short reset and volume keep the test quick; the time limit leaves room for a loaded CI machine.
-// Production defaults are in resilienceFromEnv.
+// Production defaults are in lib/config.ts.
 const resilience: ResilienceOptions = { timeoutMs: 5_000, retries: 1, errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 1_500 };
 const gatewayResilience = { customer: resilience, sales: resilience, marketing: resilience };
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resilienceFromEnv } from '../gateway/src/resilient-data-source';
+import { loadSettings } from '../lib/config';
 import { startGateway } from '../gateway/src/server';
 import { IDENTITY_HEADER } from '../lib/auth';
 import type { RunningServer } from '../lib/http-server';
@@ -60,7 +60,7 @@ describe('gateway transport', () => {
       gateway = await startGateway({
         port: 0,
         subgraphUrls: { customer: platform.subgraphs.customer.url, marketing: platform.subgraphs.marketing.url, sales: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}/graphql` },
-        resilience: { sales: { ...resilienceFromEnv('sales'), apq: true } },
+        resilience: { sales: { ...loadSettings().resilience.sales, apq: true } },
       });
       for (let n = 0; n < 3; n++) expectNoErrors(await postGraphQL(gateway.url, '{ products(first: 1) { totalCount } }', undefined, await userHeaders()));
       // The first call's hash is unknown (PersistedQueryNotFound), so the text follows; later calls send the hash alone.

@@ -5,7 +5,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { startGateway } from '../gateway/src/server';
-import { resilienceFromEnv } from '../gateway/src/resilient-data-source';
+import { loadSettings } from '../lib/config';
 import type { RunningServer } from '../lib/http-server';
 import { postGraphQL } from './harness';
 
@@ -73,7 +73,7 @@ afterAll(async () => {
 });
 
 async function gatewayOver(apq?: boolean): Promise<RunningServer> {
-  const resilience = apq === undefined ? undefined : { customer: { ...resilienceFromEnv('customer'), apq }, marketing: { ...resilienceFromEnv('marketing'), apq } };
+  const resilience = apq === undefined ? undefined : { customer: { ...loadSettings().resilience.customer, apq }, marketing: { ...loadSettings().resilience.marketing, apq } };
   // No sales subgraph in this supergraph; its URL only feeds the gateway's /ready.
   const gateway = await startGateway({ port: 0, supergraphSdl, subgraphUrls: { customer: people.url, marketing: badges.url, sales: 'http://127.0.0.1:9/graphql' }, resilience });
   gateways.push(gateway);

@@ -1,24 +1,6 @@
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { ANONYMOUS, AuthenticationError, InsecureConfigurationError, rolesFromClaim, secretFromEnv, type Identity, type Role } from '../../lib/auth';
-import { isProduction } from '../../lib/config';
-
-// How users' tokens are checked: an HS256 secret, or the JWKS of an identity provider.
-export type UserTokenSettings = { issuer: string; audience: string; rolesClaim: string } & ({ secret: string } | { jwksUrl: string });
-
-// Production names the issuer and audience it trusts; a development default there would accept
-// tokens minted for something else.
-function requiredInProduction(name: string, developmentDefault: string): string {
-  const value = process.env[name];
-  if (value) return value;
-  if (isProduction()) throw new InsecureConfigurationError(`Refusing to start in production: ${name} is not set`);
-  return developmentDefault;
-}
-
-export function userTokenSettingsFromEnv(): UserTokenSettings {
-  const common = { issuer: requiredInProduction('AUTH_ISSUER', 'crm-dev'), audience: requiredInProduction('AUTH_AUDIENCE', 'crm-api'), rolesClaim: process.env.AUTH_ROLES_CLAIM ?? 'roles' };
-  const jwksUrl = process.env.AUTH_JWKS_URL;
-  return jwksUrl ? { ...common, jwksUrl } : { ...common, secret: secretFromEnv('AUTH_JWT_SECRET') };
-}
+import { ANONYMOUS, AuthenticationError, InsecureConfigurationError, rolesFromClaim, type Identity, type Role } from '../../lib/auth';
+import { loadSettings, userTokenSettings, type Settings, type UserTokenSettings } from '../../lib/config';
 
 // A token whose roles claim has another shape is refused: reading it some other way could
 // grant a role the identity provider did not.
@@ -91,9 +73,10 @@ export function signUserToken(settings: { secret: string; issuer: string; audien
 }
 
 // Development only: production tokens come from an identity provider, never from the platform.
-export async function mintDevelopmentToken(user: DemoUser, expiresIn = '12h', configured?: UserTokenSettings): Promise<string> {
-  if (isProduction()) throw new InsecureConfigurationError('Development tokens cannot be minted in production (NODE_ENV=production)');
-  const settings = configured ?? userTokenSettingsFromEnv();
-  if (!('secret' in settings)) throw new InsecureConfigurationError('AUTH_JWKS_URL is set: tokens come from that identity provider');
-  return signUserToken(settings, DEMO_USERS[user], expiresIn);
+// The environment is read on each call, as tests change it between platforms.
+export async function mintDevelopmentToken(user: DemoUser, expiresIn = '12h', settings: Settings = loadSettings(), userTokens?: UserTokenSettings): Promise<string> {
+  if (settings.production) throw new InsecureConfigurationError('Development tokens cannot be minted in production (NODE_ENV=production)');
+  const signing = userTokens ?? userTokenSettings(settings);
+  if (!('secret' in signing)) throw new InsecureConfigurationError('AUTH_JWKS_URL is set: tokens come from that identity provider');
+  return signUserToken(signing, DEMO_USERS[user], expiresIn);
 }

@@ -1,23 +1,15 @@
 import cors from 'cors';
 import type { RequestHandler } from 'express';
-import { isProduction } from '../../lib/config';
 
 // Browsers on other origins may call the gateway when their origin is listed in CORS_ORIGINS
-// (comma-separated, exact origins such as https://crm.example.com). Development also allows
+// (exact origins such as https://crm.example.com, read by lib/config.ts). Development also allows
 // any localhost origin, so a web app served by a dev server on another port works at once.
 // Credentials travel in the Authorization header, never in cookies, so none are allowed.
 // Simple cross-origin requests (which skip the preflight) are still refused by Apollo's CSRF
 // prevention.
 const LOCALHOST_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
-export function corsOrigins(): string[] {
-  return (process.env.CORS_ORIGINS ?? '')
-    .split(',')
-    .map((origin) => origin.trim().replace(/\/$/, ''))
-    .filter(Boolean);
-}
-
-export function gatewayCors(origins: readonly string[] = corsOrigins(), allowLocalhost = !isProduction()): RequestHandler {
+export function gatewayCors(origins: readonly string[], allowLocalhost: boolean): RequestHandler {
   const allowed = new Set(origins);
   return cors({
     origin: (origin, callback) => callback(null, origin !== undefined && (allowed.has(origin) || (allowLocalhost && LOCALHOST_ORIGIN.test(origin)))),

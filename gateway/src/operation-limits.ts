@@ -10,10 +10,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
-import { isProduction } from '../../lib/config';
+import type { Settings } from '../../lib/config';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../lib/pagination';
-
-const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 // A page multiplies what it selects by the rows it can return: sizes passed as variables,
 // the default for a missing or null size, and never less than none (a negative size on an alias
@@ -101,12 +99,12 @@ function withoutSuggestions(): ApolloServerPlugin {
 // Limits sized for this graph: its deepest useful query (customers → edges → node → orders →
 // nodes → items → product → price → amount) is 9 levels deep, its richest a few hundred tokens,
 // and a page of 1000 customers with their orders, items, segments and campaigns costs ~60,000.
-export function operationLimits(): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[]; maxTokens: number } {
+export function operationLimits(limits: Settings['gateway'], production: boolean): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[]; maxTokens: number } {
   const armor = new ApolloArmor({
-    maxDepth: { n: setting('MAX_QUERY_DEPTH', 12) },
+    maxDepth: { n: limits.maxQueryDepth },
     // Armor lets __typename be aliased without limit by default; each alias is still a field
     // the server answers, so 900 of them cost as much as 900 of any other.
-    maxAliases: { n: setting('MAX_QUERY_ALIASES', 30), allowList: [] },
+    maxAliases: { n: limits.maxQueryAliases, allowList: [] },
     // Armor counts tokens in a plugin that turns its refusal into a 500; the parser's own
     // limit (below) answers 400 GRAPHQL_PARSE_FAILED.
     maxTokens: { enabled: false },
@@ -118,8 +116,8 @@ export function operationLimits(): { plugins: ApolloServerPlugin[]; validationRu
     blockFieldSuggestion: { enabled: false },
   }).protect();
   return {
-    plugins: [...armor.plugins, operationChecks(setting('MAX_QUERY_COST', 100_000)), ...(isProduction() ? [withoutSuggestions()] : [])],
+    plugins: [...armor.plugins, operationChecks(limits.maxQueryCost), ...(production ? [withoutSuggestions()] : [])],
     validationRules: armor.validationRules,
-    maxTokens: setting('MAX_QUERY_TOKENS', 3000),
+    maxTokens: limits.maxQueryTokens,
   };
 }

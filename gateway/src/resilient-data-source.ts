@@ -1,44 +1,15 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import retry from 'async-retry';
 import { GraphQLError } from 'graphql';
-import CircuitBreaker from 'opossum';
 import { IDENTITY_HEADER, type Identity, type InternalIdentitySigner } from '../../lib/auth';
 import { SubgraphUnavailableError } from '../../lib/errors';
 import { logger } from '../../lib/logger';
+import type { ResilienceOptions } from '../../lib/config';
+import { ResilientCall, readyUrlOf, type BreakerState } from '../../lib/resilient-call';
 import { createSubgraphFetcher } from './subgraph-fetcher';
 
-export type ResilienceOptions = {
-  // Bounds one subgraph call, retries included; the client never waits longer for it.
-  timeoutMs: number;
-  // Extra attempts for queries that failed to connect or answer; mutations are never retried.
-  retries: number;
-  // The breaker opens when this share of calls in the rolling window failed...
-  errorThresholdPercentage: number;
-  // ...out of at least this many calls,
-  volumeThreshold: number;
-  // and lets one probe through after this long, once the subgraph reports ready.
-  resetTimeoutMs: number;
-  // Automatic persisted queries: a query's hash instead of its text once the subgraph has seen
-  // it. Off unless asked for, as in Apollo Router: most servers that are not Apollo's refuse a
-  // hash-only request, and a subgraph that refuses one gets full queries from then on.
-  apq?: boolean;
-};
+export type { ResilienceOptions };
 
-export function resilienceFromEnv(name: string): ResilienceOptions {
-  const value = (key: string) => process.env[`${name.toUpperCase()}_${key}`] ?? process.env[`SUBGRAPH_${key}`];
-  const setting = (key: string, fallback: number) => Number(value(key) ?? fallback);
-  return {
-    timeoutMs: setting('TIMEOUT_MS', 3_000),
-    retries: setting('RETRIES', 2),
-    errorThresholdPercentage: setting('BREAKER_ERROR_PERCENT', 50),
-    volumeThreshold: setting('BREAKER_VOLUME', 5),
-    resetTimeoutMs: setting('BREAKER_RESET_MS', 5_000),
-    apq: /^(true|1)$/i.test(value('APQ') ?? ''),
-  };
-}
-
-type Process = () => Promise<GatewayGraphQLResponse>;
 type ErrorLike = { message?: string; extensions?: Record<string, unknown> };
 type FailedResponse = { status?: number; body?: { errors?: readonly ErrorLike[] } };
 
@@ -68,54 +39,31 @@ function refusal(service: string, error: unknown): GatewayGraphQLResponse | null
   return { errors: [new GraphQLError(`The ${service} service refused the request: ${reason}`, { extensions: { code: 'BAD_REQUEST', service, status } })] };
 }
 
-// Whether a subgraph says it can serve: a server without a /ready endpoint (404) says nothing,
-// so only an answer of not ready, or none, holds a probe back.
-async function reportsReady(readyUrl: string, timeoutMs: number): Promise<boolean> {
-  try {
-    const response = await fetch(readyUrl, { signal: AbortSignal.timeout(timeoutMs) });
-    await response.body?.cancel();
-    return response.ok || response.status === 404;
-  } catch {
-    return false;
-  }
-}
-
-// A subgraph call with a time limit, retries with exponential backoff and jitter for queries,
-// and a circuit breaker, so a failing subgraph costs clients only its own fields and, once the
-// breaker is open, costs no waiting at all. Only the subgraph's own failures count against the
-// breaker (no connection, a 5xx, no answer in time); a subgraph that answered a request, with
-// data, GraphQL errors or a 4xx, is up.
+// A subgraph call through the resilience every subgraph call has (lib/resilient-call.ts):
+// queries are retried, mutations never. A subgraph that answered a request, with data,
+// GraphQL errors or a 4xx, is up.
 export class ResilientDataSource extends RemoteGraphQLDataSource {
-  readonly breaker: CircuitBreaker<[Process], GatewayGraphQLResponse>;
-  private readonly readyUrl: string;
-  // One readiness check at a time, shared by the requests that arrive while it runs.
-  private readinessCheck: Promise<boolean> | undefined;
+  private readonly resilientCall: ResilientCall;
 
   constructor(
     readonly name: string,
     url: string,
-    private readonly resilience: ResilienceOptions,
+    resilience: ResilienceOptions,
     private readonly signer: InternalIdentitySigner,
   ) {
     // Apollo's default fetcher (make-fetch-happen) cost 7 % of the gateway's CPU in the
     // benchmark's profile. The breaker stops waiting after the timeout; the fetcher's signal
     // also closes the abandoned request.
     super({ url, apq: resilience.apq ?? false, fetcher: createSubgraphFetcher(resilience.timeoutMs) });
-    this.readyUrl = url.replace(/\/graphql$/, '/ready');
-    this.breaker = new CircuitBreaker((call: Process) => call(), {
-      timeout: resilience.timeoutMs,
-      errorThresholdPercentage: resilience.errorThresholdPercentage,
-      volumeThreshold: resilience.volumeThreshold,
-      resetTimeout: resilience.resetTimeoutMs,
-      rollingCountTimeout: 10_000,
-    });
-    this.breaker.on('open', () => logger.warn({ subgraph: name }, 'circuit opened'));
-    this.breaker.on('halfOpen', () => logger.info({ subgraph: name }, 'circuit half-open: probing once the subgraph reports ready'));
-    this.breaker.on('close', () => logger.info({ subgraph: name }, 'circuit closed'));
+    this.resilientCall = new ResilientCall(name, () => readyUrlOf(url), resilience);
   }
 
-  get breakerState(): 'open' | 'halfOpen' | 'closed' {
-    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'halfOpen' : 'closed';
+  get breakerState(): BreakerState {
+    return this.resilientCall.state;
+  }
+
+  shutdown(): void {
+    this.resilientCall.shutdown();
   }
 
   // Subgraphs trust only the identity the gateway signed, never headers a client sent.
@@ -123,7 +71,7 @@ export class ResilientDataSource extends RemoteGraphQLDataSource {
     request.http?.headers.set(IDENTITY_HEADER, await this.signer.sign(context.identity ?? { kind: 'anonymous' }));
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+  override process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
     const attempt = async () => {
       try {
         return await this.send(options);
@@ -133,28 +81,7 @@ export class ResilientDataSource extends RemoteGraphQLDataSource {
         throw error;
       }
     };
-    const isMutation = /^\s*mutation\b/.test(options.request.query ?? '');
-    const call: Process = isMutation
-      ? attempt
-      : () => retry(attempt, { retries: this.resilience.retries, factor: 2, minTimeout: 50, maxTimeout: 400, randomize: true });
-    if (await this.probeHeldBack()) throw new SubgraphUnavailableError(this.name, 'its circuit is open until it reports ready');
-    try {
-      return await this.breaker.fire(call);
-    } catch (error) {
-      const { code, name } = error as { code?: string; name?: string };
-      const reason =
-        code === 'EOPENBREAKER' ? 'its circuit is open' : code === 'ETIMEDOUT' || name === 'TimeoutError' ? `no answer within ${this.resilience.timeoutMs} ms` : 'it did not answer';
-      throw new SubgraphUnavailableError(this.name, reason);
-    }
-  }
-
-  // A half-open breaker lets one probe through, and a failed probe reopens it for another reset
-  // period. A restarted subgraph answers its first calls slowly until it has warmed up, so the
-  // probe waits until the subgraph reports ready; meanwhile clients fail fast.
-  private async probeHeldBack(): Promise<boolean> {
-    if (!this.breaker.halfOpen || !this.breaker.pendingClose) return false;
-    this.readinessCheck ??= reportsReady(this.readyUrl, this.resilience.timeoutMs).finally(() => (this.readinessCheck = undefined));
-    return !(await this.readinessCheck);
+    return this.resilientCall.run(attempt, /^\s*mutation\b/.test(options.request.query ?? '') ? 'write' : 'read');
   }
 
   private async send(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {

@@ -2,26 +2,27 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { SUBGRAPH_NAMES, isProduction, servicePort, subgraphUrl, type SubgraphName } from '../../lib/config';
+import { SUBGRAPH_NAMES, loadSettings, secret, userTokenSettings, type ResilienceOptions, type Settings, type SubgraphName, type UserTokenSettings } from '../../lib/config';
 import { runStandalone, startGraphQLServer, type RunningServer } from '../../lib/http-server';
-import { DEVELOPMENT_SECRETS, InternalIdentitySigner, secretFromEnv, type Identity } from '../../lib/auth';
+import { DEVELOPMENT_SECRETS, InternalIdentitySigner, type Identity } from '../../lib/auth';
 import { createMetrics } from '../../lib/metrics';
-import { createUserAuthenticator, mintDevelopmentToken, userTokenSettingsFromEnv, type UserTokenSettings } from './authentication';
+import { createUserAuthenticator, mintDevelopmentToken } from './authentication';
 import { SUPERGRAPH_FILE, withoutSecurityFeatures } from './compose';
 import { operationLimits } from './operation-limits';
 import { gatewayCors } from './cors';
 import { withPlanningErrorsAsBadRequests } from './planning-errors';
 import { SerialMutations } from './serial-mutations';
-import { ResilientDataSource, resilienceFromEnv, type ResilienceOptions } from './resilient-data-source';
+import { ResilientDataSource } from './resilient-data-source';
 
 export type GatewayOptions = {
   port: number;
   host?: string;
   subgraphUrls: Record<SubgraphName, string>;
   supergraphSdl?: string;
+  // Read from the environment when the gateway starts unless given; the options below win over it.
+  settings?: Settings;
   resilience?: Partial<Record<SubgraphName, ResilienceOptions>>;
   userTokens?: UserTokenSettings;
-  // How long a readiness answer is reused (READINESS_CACHE_MS).
   readinessCacheMs?: number;
 };
 
@@ -59,12 +60,13 @@ async function subgraphStatus(url: string): Promise<'up' | 'down'> {
 // The gateway serves the supergraph composed ahead of time, so it starts and answers even
 // when a subgraph is down; only the URLs come from the environment.
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
-  const userTokens = options.userTokens ?? userTokenSettingsFromEnv();
+  const settings = options.settings ?? loadSettings();
+  const userTokens = options.userTokens ?? userTokenSettings(settings);
   const authenticateUser = createUserAuthenticator(userTokens);
-  const signer = new InternalIdentitySigner(secretFromEnv('INTERNAL_JWT_SECRET'));
-  const limits = operationLimits();
+  const signer = new InternalIdentitySigner(secret(settings, 'INTERNAL_JWT_SECRET'), settings.auth.internalTokenTtlSeconds);
+  const limits = operationLimits(settings.gateway, settings.production);
   const dataSources = new Map<string, ResilientDataSource>();
-  const subgraphStatuses = remembered(options.readinessCacheMs ?? Number(process.env.READINESS_CACHE_MS ?? 1_000), async () =>
+  const subgraphStatuses = remembered(options.readinessCacheMs ?? settings.gateway.readinessCacheMs, async () =>
     Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await subgraphStatus(options.subgraphUrls[name])] as const))) as Record<SubgraphName, 'up' | 'down'>,
   );
   const gateway = new ApolloGateway({
@@ -72,19 +74,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     // Each data source keeps its subgraph's connections alive and pooled (subgraph-fetcher.ts);
     // APQ sends a query's hash instead of its text once a subgraph has seen it.
     buildService: ({ name, url }) => {
-      const dataSource = new ResilientDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, options.resilience?.[name as SubgraphName] ?? resilienceFromEnv(name), signer);
+      const dataSource = new ResilientDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, options.resilience?.[name as SubgraphName] ?? settings.resilience[name as SubgraphName], signer);
       dataSources.set(name, dataSource);
       return new SerialMutations(dataSource);
     },
   });
   return startGraphQLServer<GatewayContext>({
     name: 'gateway',
+    production: settings.production,
     port: options.port,
     host: options.host,
     gateway: withPlanningErrorsAsBadRequests(gateway),
     plugins: [
       ...limits.plugins,
-      isProduction()
+      settings.production
         ? ApolloServerPluginLandingPageDisabled()
         : // Sandbox opens signed in as the demo admin, so `npm start` users can query at once.
           ApolloServerPluginLandingPageLocalDefault({
@@ -94,7 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
                 // Only with the development secret, which is public anyway: a gateway run in
                 // development mode with a real secret must not hand out admin tokens.
                 ...('secret' in userTokens && userTokens.secret === DEVELOPMENT_SECRETS.AUTH_JWT_SECRET
-                  ? { sharedHeaders: { Authorization: `Bearer ${await mintDevelopmentToken('admin', '12h', userTokens)}` } }
+                  ? { sharedHeaders: { Authorization: `Bearer ${await mintDevelopmentToken('admin', '12h', settings, userTokens)}` } }
                   : {}),
               },
             },
@@ -103,12 +106,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     validationRules: limits.validationRules,
     maxTokens: limits.maxTokens,
     metrics: createMetrics('gateway'),
-    maxBodyBytes: process.env.MAX_BODY_BYTES ?? '1mb',
-    cors: gatewayCors(),
+    maxBodyBytes: settings.gateway.maxBodyBytes,
+    cors: gatewayCors(settings.gateway.corsOrigins, !settings.production),
     authenticate: (req) => authenticateUser(req.get('authorization')),
     context: async (_req, identity) => ({ identity }),
     onStop: async () => {
-      for (const dataSource of dataSources.values()) dataSource.breaker.shutdown();
+      for (const dataSource of dataSources.values()) dataSource.shutdown();
     },
     // The gateway serves partial data while a subgraph is down, so it stays ready; the
     // dependencies tell operators which subgraph is failing and what its breaker does.
@@ -120,14 +123,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   });
 }
 
-export function gatewayOptionsFromEnv(): GatewayOptions {
-  return {
-    port: servicePort('gateway'),
-    host: process.env.HOST ?? '0.0.0.0',
-    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphUrl(name)])) as Record<SubgraphName, string>,
-  };
-}
-
 if (require.main === module) {
-  runStandalone('gateway', () => startGateway(gatewayOptionsFromEnv()));
+  runStandalone('gateway', (settings) => startGateway({ port: settings.ports.gateway, host: settings.host, subgraphUrls: settings.subgraphUrls, settings }));
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { peer, standaloneOptions, type SubgraphOptions } from '../../../lib/config';
+import { standaloneOptions, type SubgraphOptions } from '../../../lib/config';
+import { peer } from '../../../lib/entity-client';
 import { runStandalone } from '../../../lib/http-server';
 import { startSubgraph, type SubgraphContext } from '../../../lib/subgraph';
 import { PrismaClient } from './generated/prisma/client';
@@ -20,5 +21,5 @@ export function start(options: SubgraphOptions<Peers>) {
 }
 
 if (require.main === module) {
-  runStandalone('marketing', () => start(standaloneOptions('marketing', { customer: peer('marketing', 'customer'), sales: peer('marketing', 'sales') })));
+  runStandalone('marketing', (settings) => start(standaloneOptions(settings, 'marketing', { customer: peer(settings, 'marketing', 'customer'), sales: peer(settings, 'marketing', 'sales') })));
 }

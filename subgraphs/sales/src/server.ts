@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { peer, standaloneOptions, type SubgraphOptions } from '../../../lib/config';
+import { standaloneOptions, type SubgraphOptions } from '../../../lib/config';
+import { peer } from '../../../lib/entity-client';
 import { runStandalone } from '../../../lib/http-server';
 import { startSubgraph, type SubgraphContext } from '../../../lib/subgraph';
 import { PrismaClient } from './generated/prisma/client';
@@ -20,5 +21,5 @@ export function start(options: SubgraphOptions<Peers>) {
 }
 
 if (require.main === module) {
-  runStandalone('sales', () => start(standaloneOptions('sales', { customer: peer('sales', 'customer') })));
+  runStandalone('sales', (settings) => start(standaloneOptions(settings, 'sales', { customer: peer(settings, 'sales', 'customer') })));
 }
