@@ -1,33 +1,22 @@
+import { readFileSync } from 'node:fs';
 import type { CodegenConfig } from '@graphql-codegen/cli';
 import { SUBGRAPH_NAMES, type SubgraphName } from './lib/config';
 
 // Resolver types for each subgraph from its own SDL file (never a running server), written
 // next to its Prisma Client. Paths inside `config` are module paths from the generated file.
-const CONTEXT_TYPES: Record<SubgraphName, string> = {
-  customer: '../server#CustomerContext',
-  sales: '../server#SalesContext',
-  marketing: '../server#MarketingContext',
-};
+// Each subgraph names, by convention, its resolvers' context (`Context` in src/server.ts) and
+// what the resolvers of a GraphQL type receive as their parent where that is not the type
+// itself (`<Type>Model` in src/resolvers/models.ts: a Prisma row, a connection from
+// lib/pagination.ts, or the reference the gateway sends for another subgraph's entity).
+export const modelsFile = (name: SubgraphName) => `subgraphs/${name}/src/resolvers/models.ts`;
 
-// What a resolver receives as its parent where that is not the GraphQL type itself: a Prisma
-// row, a connection from lib/pagination.ts, or the reference the gateway sends for another
-// subgraph's entity. The types are named in each subgraph's resolvers/models.ts.
-const MAPPED_TYPES: Record<SubgraphName, string[]> = {
-  customer: ['Customer', 'Contact', 'Interaction', 'CustomerConnection', 'ContactConnection', 'InteractionConnection'],
-  sales: ['Customer', 'Campaign', 'Product', 'Order', 'OrderItem', 'Opportunity', 'ProductConnection', 'OrderConnection', 'OpportunityConnection'],
-  marketing: [
-    'Customer',
-    'Order',
-    'Segment',
-    'Campaign',
-    'CampaignMember',
-    'CampaignResponse',
-    'SegmentConnection',
-    'CampaignConnection',
-    'CampaignMemberConnection',
-    'CampaignResponseConnection',
-  ],
-};
+function mappedTypes(name: SubgraphName): string[] {
+  const exported = readFileSync(modelsFile(name), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('export'))
+    .join('\n');
+  return [...new Set([...exported.matchAll(/\b([A-Z]\w*)Model\b/g)].map((match) => match[1]))];
+}
 
 export const generatedFile = (name: SubgraphName) => `subgraphs/${name}/src/generated/graphql.ts`;
 export const schemaFile = (name: SubgraphName) => `subgraphs/${name}/src/schema.graphql`;
@@ -49,8 +38,8 @@ const config: CodegenConfig = {
           useIndexSignature: false,
           // GraphQL fills in an input field's default when the field is left out.
           avoidOptionals: { defaultValue: true },
-          contextType: CONTEXT_TYPES[name],
-          mappers: Object.fromEntries(MAPPED_TYPES[name].map((type) => [type, `../resolvers/models#${type}Model`])),
+          contextType: '../server#Context',
+          mappers: Object.fromEntries(mappedTypes(name).map((type) => [type, `../resolvers/models#${type}Model`])),
           strictScalars: true,
           scalars: { ID: 'string', DateTime: 'Date', _FieldSet: 'string' },
           // Values as a const object with the SDL's spelling, so code can list them

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import codegenConfig, { generatedFile, schemaFile } from '../codegen';
+import codegenConfig, { generatedFile, modelsFile, schemaFile } from '../codegen';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
 
 // Generates each subgraph's Prisma Client from its Prisma schema and its resolver types from
@@ -35,7 +35,7 @@ async function main() {
       execFileSync(process.execPath, [prismaCli, 'generate', '--schema', path.join(root, schema)], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
       prismaDone();
     }
-    const typesDone = stale(path.join(root, generatedFile(name)), path.join(generated, '.graphql-hash'), [schemaFile(name), 'codegen.ts']);
+    const typesDone = stale(path.join(root, generatedFile(name)), path.join(generated, '.graphql-hash'), [schemaFile(name), modelsFile(name), 'codegen.ts']);
     if (typesDone) staleTypes.push({ name, done: typesDone });
   }
   if (staleTypes.length === 0) return;
