@@ -8,7 +8,8 @@ import { createLoaders, type Loaders } from './loaders';
 import { resolvers } from './resolvers';
 import type { Peers } from './service';
 
-export type CustomerContext = SubgraphContext<PrismaClient, Peers, Loaders>;
+// What every resolver of this subgraph receives as its context (codegen.ts types them with it).
+export type Context = SubgraphContext<PrismaClient, Peers, Loaders>;
 
 // The subgraphs this one asks (dev/platform.ts wires them up by these names).
 export const PEERS = ['sales', 'marketing'] as const satisfies readonly (keyof Peers)[];
