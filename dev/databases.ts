@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SubgraphName } from '../lib/config';
+import { processSettings, type SubgraphName } from '../lib/config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { applyMigrations } from './migrations';
 import { migrationsDir, prismaSchemaFile, ROOT } from './subgraphs';
@@ -18,6 +18,6 @@ export async function migrateDatabase(name: SubgraphName, connectionString: stri
 // A subgraph's embedded database, kept in <dataDir>/<subgraph> (DATA_DIR, or .data, by default)
 // or in memory when dataDir is null.
 export function startSubgraphEmbeddedDatabase(name: SubgraphName, dataDir?: string | null): Promise<EmbeddedPostgres> {
-  return startEmbeddedPostgres({ dataDir: dataDir === null ? undefined : path.join(dataDir ?? process.env.DATA_DIR ?? path.join(ROOT, '.data'), name) });
+  return startEmbeddedPostgres({ dataDir: dataDir === null ? undefined : path.join(dataDir ?? processSettings().dev.dataDir ?? path.join(ROOT, '.data'), name) });
 }
 

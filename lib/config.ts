@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { DEFAULT_INTERNAL_TOKEN_TTL_SECONDS, InsecureConfigurationError, secretFromEnv, type DEVELOPMENT_SECRETS } from './auth';
 
-export const SUBGRAPH_NAMES = ['customer', 'sales', 'marketing'] as const;
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+// The registry of subgraphs, the one list of them: each with its default port, in the order the
+// development tools start and seed them (a subgraph's demo data may refer to earlier ones').
+// Everything else finds a subgraph's files from its name (docs/adding-a-subgraph.md).
+const SUBGRAPH_PORTS = { customer: 4001, sales: 4002, marketing: 4003 } as const;
 
-export const DEFAULT_PORTS = { gateway: 4000, customer: 4001, sales: 4002, marketing: 4003 } as const;
+export type SubgraphName = keyof typeof SUBGRAPH_PORTS;
+export const SUBGRAPH_NAMES = Object.keys(SUBGRAPH_PORTS) as readonly SubgraphName[];
+
+export const DEFAULT_PORTS = { gateway: 4000, ...SUBGRAPH_PORTS } as const;
 export type ServiceName = keyof typeof DEFAULT_PORTS;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -208,8 +213,3 @@ export function standaloneOptions<P>(settings: Settings, name: SubgraphName, pee
   if (!databaseUrl) throw new ConfigurationError(`${name.toUpperCase()}_DATABASE_URL is not set`);
   return { databaseUrl, port: settings.ports[name], host: settings.host, peers, settings };
 }
-
-// For the dev tools (scripts/), which run as processes of their own.
-export const isProduction = () => processSettings().production;
-export const servicePort = (name: ServiceName) => processSettings().ports[name];
-export const databaseUrl = (name: SubgraphName) => processSettings().databaseUrls[name];

@@ -1,4 +1,4 @@
-import { SUBGRAPH_NAMES, databaseUrl, type SubgraphName } from '../lib/config';
+import { SUBGRAPH_NAMES, processSettings, type SubgraphName } from '../lib/config';
 import { migrateDatabase, startSubgraphEmbeddedDatabase } from '../dev/databases';
 
 // `npm run migrate [-- <subgraph>]`: applies pending migrations to each subgraph's database,
@@ -11,7 +11,7 @@ async function main() {
     process.exit(2);
   }
   for (const name of wanted.length ? (wanted as SubgraphName[]) : SUBGRAPH_NAMES) {
-    const url = databaseUrl(name);
+    const url = processSettings().databaseUrls[name];
     const embedded = url ? null : await startSubgraphEmbeddedDatabase(name);
     try {
       const applied = await migrateDatabase(name, url ?? embedded!.connectionString);

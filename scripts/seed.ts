@@ -1,4 +1,4 @@
-import { SUBGRAPH_NAMES, databaseUrl, type SubgraphName } from '../lib/config';
+import { SUBGRAPH_NAMES, processSettings, type SubgraphName } from '../lib/config';
 import type { EmbeddedPostgres } from '../dev/embedded-postgres';
 import { startSubgraphEmbeddedDatabase } from '../dev/databases';
 import { isSeeded, seedDemoData } from '../dev/seed';
@@ -9,7 +9,7 @@ async function main() {
   try {
     const urls = {} as Record<SubgraphName, string>;
     for (const name of SUBGRAPH_NAMES) {
-      const url = databaseUrl(name);
+      const url = processSettings().databaseUrls[name];
       if (url) {
         urls[name] = url;
         continue;

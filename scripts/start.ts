@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
-import { SUBGRAPH_NAMES, databaseUrl, isProduction, servicePort, type SubgraphName } from '../lib/config';
+import { processSettings } from '../lib/config';
 import { logger } from '../lib/logger';
 import { startPlatform } from '../dev/platform';
 
@@ -11,17 +11,13 @@ async function main() {
   const startedAt = Date.now();
   const say = (step: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${step}`);
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const databaseUrls: Partial<Record<SubgraphName, string>> = {};
-  for (const name of SUBGRAPH_NAMES) {
-    const url = databaseUrl(name);
-    if (url) databaseUrls[name] = url;
-  }
+  const settings = processSettings();
   say('starting databases and applying migrations');
   const bar = process.stdout.isTTY ? new SingleBar({ format: '        seeding [{bar}] {value}/{total} tables', hideCursor: true }) : null;
   const platform = await startPlatform({
-    databaseUrls,
-    ports: Object.fromEntries((['gateway', ...SUBGRAPH_NAMES] as const).map((name) => [name, servicePort(name)])),
-    seed: process.env.SEED !== 'false',
+    databaseUrls: settings.databaseUrls,
+    ports: settings.ports,
+    seed: settings.dev.seed,
     report: say,
     onSeedProgress: (done, total) => {
       if (!bar) return say(`seeded ${done}/${total} tables`);
@@ -32,7 +28,7 @@ async function main() {
   });
   say(`gateway: listening on ${platform.gatewayUrl}`);
   console.log(`\nFederated CRM is running. Open ${platform.gatewayUrl} (Apollo Sandbox) to explore the graph.`);
-  if (!isProduction()) console.log('Sandbox is signed in as the demo admin; `npm run -s token -- sales|marketing|viewer` prints tokens for the other demo users.\n');
+  if (!settings.production) console.log('Sandbox is signed in as the demo admin; `npm run -s token -- sales|marketing|viewer` prints tokens for the other demo users.\n');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'stopping');
