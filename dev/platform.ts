@@ -26,6 +26,7 @@ export type PlatformOptions = {
 export type Platform = {
   gatewayUrl: string;
   subgraphs: Record<SubgraphName, RunningServer>;
+  subgraphUrls: Record<SubgraphName, string>;
   databaseUrls: Record<SubgraphName, string>;
   stop(): Promise<void>;
 };
@@ -83,13 +84,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     );
     for (const service of peers) service.url = subgraphs[service.name as SubgraphName].url;
 
-    const gateway = await startGateway({
-      port: port('gateway'),
-      host: options.host,
-      subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])) as Record<SubgraphName, string>,
-    });
+    const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])) as Record<SubgraphName, string>;
+    const gateway = await startGateway({ port: port('gateway'), host: options.host, subgraphUrls });
     servers.push(gateway);
-    return { gatewayUrl: gateway.url, subgraphs, databaseUrls, stop };
+    return { gatewayUrl: gateway.url, subgraphs, subgraphUrls, databaseUrls, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -152,6 +152,8 @@ function parseEnvironment(env: Environment) {
       // A peer call's time limit; its retries and breaker follow the peer's resilience settings.
       peerTimeoutMs: read('PEER_TIMEOUT_MS', milliseconds(1), 5_000),
     },
+    // For a subgraph the registry does not list (a gateway over another supergraph).
+    sharedResilience: sharedResilience as Required<ResilienceOptions>,
     resilience: Object.fromEntries(
       SUBGRAPH_NAMES.map((name) => [name, Object.fromEntries(RESILIENCE_VARIABLES.map(([key, suffix, form]) => [key, read(`${upper(name)}_${suffix}`, form as Form<unknown>, sharedResilience[key])]))]),
     ) as Record<SubgraphName, Required<ResilienceOptions>>,

@@ -2,13 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kind, parse } from 'graphql';
 import { SUBGRAPH_NAMES } from '../lib/config';
-import * as customerEnums from '../subgraphs/customer/src/generated/prisma/enums';
-import * as marketingEnums from '../subgraphs/marketing/src/generated/prisma/enums';
-import * as salesEnums from '../subgraphs/sales/src/generated/prisma/enums';
 
 // An enum is declared twice, in a subgraph's SDL and in a Prisma schema (a subgraph may also
 // repeat another's, as marketing does LifecycleStatus); code takes its values from either one.
-const prismaBySubgraph = { customer: customerEnums, sales: salesEnums, marketing: marketingEnums };
+const prismaBySubgraph: Record<string, Record<string, Record<string, string>>> = Object.fromEntries(
+  SUBGRAPH_NAMES.map((name) => [name, require(path.join(__dirname, '..', 'subgraphs', name, 'src', 'generated', 'prisma', 'enums'))]),
+);
 const prismaEnums = new Map(Object.values(prismaBySubgraph).flatMap((enums) => Object.entries(enums).map(([name, values]) => [name, Object.values(values)])));
 
 function graphqlEnums(subgraph: string): Map<string, string[]> {

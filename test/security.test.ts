@@ -317,7 +317,7 @@ describe('tokens from an identity provider (JWKS)', () => {
     const { port } = jwks.address() as { port: number };
     gateway = await startGateway({
       port: 0,
-      subgraphUrls: { customer: platform.subgraphs.customer.url, sales: platform.subgraphs.sales.url, marketing: platform.subgraphs.marketing.url },
+      subgraphUrls: platform.subgraphUrls,
       userTokens: { issuer: 'https://idp.example', audience: 'crm', rolesClaim: 'https://crm.example/roles', jwksUrl: `http://127.0.0.1:${port}/jwks.json` },
     });
   });
@@ -337,7 +337,7 @@ describe('tokens from an identity provider (JWKS)', () => {
   it('answers 503 when the provider’s keys cannot be fetched', async () => {
     const unreachable = await startGateway({
       port: 0,
-      subgraphUrls: { customer: platform.subgraphs.customer.url, sales: platform.subgraphs.sales.url, marketing: platform.subgraphs.marketing.url },
+      subgraphUrls: platform.subgraphUrls,
       userTokens: { issuer: 'https://idp.example', audience: 'crm', rolesClaim: 'roles', jwksUrl: 'http://127.0.0.1:1/jwks.json' },
     });
     try {

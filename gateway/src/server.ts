@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { SUBGRAPH_NAMES, loadSettings, secret, userTokenSettings, type ResilienceOptions, type Settings, type SubgraphName, type UserTokenSettings } from '../../lib/config';
+import { loadSettings, secret, userTokenSettings, type ResilienceOptions, type Settings, type SubgraphName, type UserTokenSettings } from '../../lib/config';
 import { runStandalone, startGraphQLServer, type RunningServer } from '../../lib/http-server';
 import { DEVELOPMENT_SECRETS, InternalIdentitySigner, type Identity } from '../../lib/auth';
 import { createMetrics } from '../../lib/metrics';
@@ -17,11 +17,12 @@ import { ResilientDataSource } from './resilient-data-source';
 export type GatewayOptions = {
   port: number;
   host?: string;
-  subgraphUrls: Record<SubgraphName, string>;
+  // Where each subgraph of the supergraph is reached, when not at the URL the supergraph records.
+  subgraphUrls: Readonly<Partial<Record<string, string>>>;
   supergraphSdl?: string;
   // Read from the environment when the gateway starts unless given; the options below win over it.
   settings?: Settings;
-  resilience?: Partial<Record<SubgraphName, ResilienceOptions>>;
+  resilience?: Partial<Record<string, ResilienceOptions>>;
   userTokens?: UserTokenSettings;
   readinessCacheMs?: number;
 };
@@ -66,15 +67,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const signer = new InternalIdentitySigner(secret(settings, 'INTERNAL_JWT_SECRET'), settings.auth.internalTokenTtlSeconds);
   const limits = operationLimits(settings.gateway, settings.production);
   const dataSources = new Map<string, ResilientDataSource>();
+  // The subgraphs are those of the supergraph, known once the gateway has loaded it.
   const subgraphStatuses = remembered(options.readinessCacheMs ?? settings.gateway.readinessCacheMs, async () =>
-    Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await subgraphStatus(options.subgraphUrls[name])] as const))) as Record<SubgraphName, 'up' | 'down'>,
+    Object.fromEntries(await Promise.all([...dataSources].map(async ([name, dataSource]) => [name, await subgraphStatus(dataSource.url)] as const))),
   );
   const gateway = new ApolloGateway({
     supergraphSdl: withoutSecurityFeatures(options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8')),
     // Each data source keeps its subgraph's connections alive and pooled (subgraph-fetcher.ts);
     // APQ sends a query's hash instead of its text once a subgraph has seen it.
     buildService: ({ name, url }) => {
-      const dataSource = new ResilientDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, options.resilience?.[name as SubgraphName] ?? settings.resilience[name as SubgraphName], signer);
+      const resilience = options.resilience?.[name] ?? settings.resilience[name as SubgraphName] ?? settings.sharedResilience;
+      const dataSource = new ResilientDataSource(name, options.subgraphUrls[name] ?? url!, resilience, signer);
       dataSources.set(name, dataSource);
       return new SerialMutations(dataSource);
     },
@@ -117,7 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     // dependencies tell operators which subgraph is failing and what its breaker does.
     readiness: async () => {
       const statuses = await subgraphStatuses();
-      const dependencies = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, { status: statuses[name], breaker: dataSources.get(name)?.breakerState ?? 'closed' }]));
+      const dependencies = Object.fromEntries([...dataSources].map(([name, dataSource]) => [name, { status: statuses[name], breaker: dataSource.breakerState }]));
       return { ready: true, dependencies };
     },
   });
