@@ -50,7 +50,7 @@ describe('settings from the environment', () => {
     });
     expect(settings.production).toBe(true);
     expect(settings.logLevel).toBe('warn');
-    expect(settings.ports).toEqual({ gateway: 8080, customer: 8080, sales: 9002, marketing: 8080 });
+    expect(settings.ports).toMatchObject({ gateway: 8080, customer: 8080, sales: 9002, marketing: 8080 });
     expect(settings.subgraphUrls.customer).toBe('https://customer.internal/graphql');
     expect(settings.databaseUrls).toEqual({ sales: 'postgresql://crm@db:5432/sales' });
     expect(settings.database).toEqual({ poolSize: 25, statementTimeoutMs: 0 });

@@ -25,10 +25,13 @@ export type TestPlatform = Platform & {
 };
 
 
+// Every service of the platform on a port the system picks, so test files can run side by side.
+export const FREE_PORTS = Object.fromEntries(['gateway', ...SUBGRAPH_NAMES].map((name) => [name, 0]));
+
 // Starts the whole platform in this process on free ports.
 export async function startTestPlatform(): Promise<TestPlatform> {
   const databases = await provisionDatabases();
-  const platform = await startPlatform({ databaseUrls: databases.urls, dataDir: null, ports: { gateway: 0, customer: 0, sales: 0, marketing: 0 } });
+  const platform = await startPlatform({ databaseUrls: databases.urls, dataDir: null, ports: FREE_PORTS });
   const clients = new Map<SubgraphName, Client>();
   const testPlatform: TestPlatform = {
     ...platform,

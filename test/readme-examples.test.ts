@@ -4,7 +4,7 @@ import { Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { SUPERGRAPH_FILE } from '../gateway/src/compose';
 import { startPlatform, type Platform } from '../dev/platform';
 import { supergraphApiSchema } from '../scripts/schema-check-lib';
-import { expectNoErrors, postGraphQL, userHeaders } from './harness';
+import { expectNoErrors, FREE_PORTS, postGraphQL, userHeaders } from './harness';
 import { provisionDatabases, type TestDatabases } from './databases';
 
 // The README's examples run as pasted, on the demo data `npm start` loads, and answer what the
@@ -19,7 +19,7 @@ const gql = async (query: string, variables?: Record<string, unknown>) => postGr
 
 beforeAll(async () => {
   databases = await provisionDatabases();
-  platform = await startPlatform({ databaseUrls: databases.urls, dataDir: null, ports: { gateway: 0, customer: 0, sales: 0, marketing: 0 }, seed: true });
+  platform = await startPlatform({ databaseUrls: databases.urls, dataDir: null, ports: FREE_PORTS, seed: true });
 });
 afterAll(async () => {
   await platform?.stop();
