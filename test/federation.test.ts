@@ -209,7 +209,7 @@ describe('services', () => {
   it('reports health and readiness of every service and its dependencies', async () => {
     const ready = await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json();
     const healthy = { status: 'up', breaker: 'closed' };
-    expect(ready).toEqual({ status: 'ready', service: 'gateway', dependencies: { customer: healthy, sales: healthy, marketing: healthy } });
+    expect(ready).toEqual({ status: 'ready', service: 'gateway', dependencies: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, healthy])) });
     for (const name of SUBGRAPH_NAMES) {
       const response = await fetch(platform.subgraphs[name].url.replace('/graphql', '/ready'));
       expect(await response.json()).toEqual({ status: 'ready', service: name, dependencies: { database: 'up' } });
@@ -221,10 +221,12 @@ describe('services', () => {
       (await platform.sql<{ table_name: string }>(name, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_prisma_migrations' ORDER BY 1`)).map(
         (row) => row.table_name,
       );
+    // Exactly the models of its own Prisma schema, none of another's.
+    const models = (name: (typeof SUBGRAPH_NAMES)[number]) =>
+      [...readFileSync(path.join(__dirname, '..', 'prisma', name, 'schema.prisma'), 'utf8').matchAll(/^model (\w+) \{/gm)].map((match) => match[1]).sort();
+    for (const name of SUBGRAPH_NAMES) expect(await tables(name)).toEqual(models(name));
     expect(await tables('customer')).toEqual(['Contact', 'Customer', 'Interaction']);
-    expect(await tables('sales')).toEqual(['Opportunity', 'Order', 'OrderItem', 'Product']);
-    expect(await tables('marketing')).toEqual(['Campaign', 'CampaignMember', 'CampaignResponse', 'OrderAttribution', 'Segment']);
-    expect(new Set(Object.values(platform.databaseUrls)).size).toBe(3);
+    expect(new Set(Object.values(platform.databaseUrls)).size).toBe(SUBGRAPH_NAMES.length);
   });
 
   it('has no subgraph code that imports another subgraph', () => {
