@@ -116,6 +116,9 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
   httpServer.on('connection', () => options.metrics.connections.inc());
   const apollo = new ApolloServer<Ctx>({
     ...(options.gateway ? { gateway: options.gateway } : { schema: options.schema! }),
+    // Apollo would stop the server at once on SIGTERM (outside NODE_ENV=test); runStandalone
+    // drains first: not-ready, then serving for the grace period, then stopping.
+    stopOnTerminationSignals: false,
     formatError: (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, options.name, production),
     includeStacktraceInErrorResponses: !production,
     introspection: !production,

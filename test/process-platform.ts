@@ -98,6 +98,9 @@ export async function startProcessPlatform(options: {
       cwd: root,
       env: {
         ...process.env,
+        // As a deployment runs them: Jest's NODE_ENV=test changes how libraries behave (Apollo
+        // Server's signal handling, for one).
+        NODE_ENV: 'development',
         NODE_OPTIONS: '',
         HOST: '127.0.0.1',
         PORT: String(ports[name]),
