@@ -5,7 +5,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import { AuthenticationError, type Identity } from './auth';
@@ -89,10 +89,18 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return [code, cause?.code, cause?.originalCode].some((value) => typeof value === 'string' && UNREACHABLE_DATABASE.test(value)) || /Can't reach database server|Connection terminated|ECONNREFUSED|timeout exceeded when trying to connect/.test(String((error as Error)?.message));
 }
 
+function requestRefused(error: unknown): boolean {
+  const status = error instanceof GraphQLError ? (error.extensions.http as { status?: number } | undefined)?.status : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
 export function formatError(formatted: GraphQLFormattedError, error: unknown, service: string, production: boolean): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && CLIENT_CODES.has(code)) return formatted;
   const original = unwrapResolverError(error);
+  // Apollo Server refuses some malformed requests (a persisted-query hash that does not match
+  // its query, an unknown persisted-query version) with a 4xx status but no code.
+  if (requestRefused(original)) return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
   if (isDatabaseUnavailable(original)) {
     logger.warn({ err: original, service }, 'database unavailable');
     return { message: `The ${service} database is unavailable; try again shortly`, path: formatted.path, extensions: { code: 'DATABASE_UNAVAILABLE', service } };

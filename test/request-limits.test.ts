@@ -1,4 +1,4 @@
-import { expectNoErrors, startTestPlatform, type TestPlatform } from './harness';
+import { expectNoErrors, startTestPlatform, userHeaders, type TestPlatform } from './harness';
 
 // The limits on what clients send must not apply to what the gateway sends on their behalf,
 // and a refused client still gets a GraphQL answer it can read.
@@ -29,5 +29,18 @@ it('answers a bad token with 401 and a GraphQL error in the media type the clien
     expect(response.status).toBe(401);
     expect(response.headers.get('content-type')).toContain(accept);
     expect(await response.json()).toEqual({ errors: [{ message: 'The token is not valid', extensions: { code: 'UNAUTHENTICATED' } }] });
+  }
+});
+
+it('answers malformed persisted-query requests with 400 BAD_REQUEST, never an internal error', async () => {
+  const cases = [
+    { query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } },
+    { query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } },
+    { query: '{ __typename }', extensions: { persistedQuery: 'x' } },
+  ];
+  for (const body of cases) {
+    const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(await userHeaders()) }, body: JSON.stringify(body) });
+    expect(response.status).toBe(400);
+    expect((await response.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
   }
 });
