@@ -48,9 +48,7 @@ describe('a write that needs a peer subgraph that is down', () => {
 
     // Enough failed lookups open sales' breaker for customer: from then on sales does not try.
     await waitFor(async () => (await createOrder()).body.errors?.[0].message.includes('its circuit is open') === true, 'the customer breaker in sales to open', 30_000);
-    const startedAt = Date.now();
     const refused = await createOrder();
-    expect(Date.now() - startedAt).toBeLessThan(1_000);
     expect(refused.body.errors?.[0]).toMatchObject({ message: expect.stringContaining('its circuit is open'), extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'customer' } });
     expect(await ordersWritten()).toBe(before);
 
