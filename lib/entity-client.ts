@@ -1,6 +1,7 @@
 import { IDENTITY_HEADER, InternalIdentitySigner } from './auth';
 import { secret, type Settings, type SubgraphName } from './config';
 import { SubgraphUnavailableError } from './errors';
+import { timeLeftMs, WRITE_MARGIN_MS } from './deadline';
 import { ResilientCall, readyUrlOf } from './resilient-call';
 
 // Another subgraph this one asks, and who is asking (named in the signed identity it sends).
@@ -52,5 +53,8 @@ export async function fetchEntities<T>(peer: PeerService, typename: string, ids:
   }, 'read');
   const entities = answer.body?.data?._entities;
   if (answer.status !== 200 || !entities || answer.body?.errors?.length) throw new SubgraphUnavailableError(peer.name, `answered with status ${answer.status}`);
+  // A peer that answered too late for the write that asked: the gateway has given up on it and
+  // told the client it failed, so it must not happen.
+  if (timeLeftMs() < WRITE_MARGIN_MS) throw new SubgraphUnavailableError(peer.name, 'it answered too late to write anything; nothing was written');
   return entities as (T | null)[];
 }

@@ -9,6 +9,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import { AuthenticationError, type Identity } from './auth';
+import { followCallerDeadline } from './deadline';
 import { processSettings, type Settings } from './config';
 import { isStatementTimeout } from './db';
 import { logger } from './logger';
@@ -43,6 +44,8 @@ type ServerOptions<Ctx extends BaseContext> = {
   maxTokens?: number;
   // Largest request body; the gateway limits clients, subgraphs the gateway's larger requests.
   maxBodyBytes: string;
+  // Subgraphs: the gateway's time budget becomes the request's deadline (lib/deadline.ts).
+  followsCallerDeadline?: boolean;
   // Answers browsers' preflight requests and adds Access-Control-* headers (gateway only).
   cors?: express.RequestHandler;
   // Work done once after listening and before reporting ready, so the first real request
@@ -192,6 +195,7 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
     '/graphql',
     authenticate,
     express.json({ limit: options.maxBodyBytes }),
+    ...(options.followsCallerDeadline ? [followCallerDeadline] : []),
     expressMiddleware(apollo, { context: ({ req, res }) => options.context(req, res.locals.identity as Identity) }),
   );
   app.use(((err, _req, res, next) => {

@@ -79,6 +79,7 @@ export async function startSubgraph<C extends DatabaseClient, P extends Record<s
     },
     metrics,
     maxBodyBytes: settings.subgraph.maxBodyBytes,
+    followsCallerDeadline: true,
     warmUp: (url) => warmUp(url, schema, signer, definition.name),
     onStop: async () => {
       disconnectPeers();

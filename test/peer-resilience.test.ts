@@ -1,16 +1,24 @@
 import { expectNoErrors, internalHeaders, postGraphQL, userHeaders } from './harness';
+import { startGateway } from '../gateway/src/server';
 import { startProcessPlatform, waitFor, type ProcessPlatform } from './process-platform';
 
 // Subgraph → subgraph calls (sales asking customer whether an order's customer exists) go
 // through the same breaker as the gateway's calls. The subgraph processes read their settings
 // from this environment; the short reset lets the test see the breaker close again.
-const PEER_SETTINGS = { CUSTOMER_BREAKER_RESET_MS: '2000' };
+// Peer calls may wait far longer than the gateway waits for sales (below).
+const PEER_SETTINGS = { CUSTOMER_BREAKER_RESET_MS: '2000', PEER_TIMEOUT_MS: '30000' };
 const resilience = { timeoutMs: 15_000, retries: 0, errorThresholdPercentage: 50, volumeThreshold: 1_000, resetTimeoutMs: 1_000 };
 const CREATE_ORDER = 'mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }';
 
 let platform: ProcessPlatform;
 const saved = Object.fromEntries(Object.keys(PEER_SETTINGS).map((key) => [key, process.env[key]]));
 let order: { customerId: string; items: { productId: string; quantity: number }[] };
+
+// GraphQL requests a subgraph has answered, from its Prometheus metrics.
+async function requestsTo(name: 'customer' | 'sales'): Promise<number> {
+  const text = await (await fetch(platform.subgraphUrls[name].replace('/graphql', '/metrics'))).text();
+  return [...text.matchAll(/^http_request_duration_seconds_count\{[^}]*route="\/graphql"[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
 
 const createOrder = async () => postGraphQL(platform.gatewayUrl, CREATE_ORDER, { input: order }, await userHeaders());
 const ordersWritten = async () => {
@@ -56,5 +64,30 @@ describe('a write that needs a peer subgraph that is down', () => {
     await platform.start('customer');
     await waitFor(async () => !(await createOrder()).body.errors, 'orders to be accepted once customer is back', 15_000);
     expect(await ordersWritten()).toBe(before + 1);
+  });
+});
+
+describe('a write whose peer answers after the gateway gave up', () => {
+  it('is not made, so the client that was told it failed is right', async () => {
+    const impatient = await startGateway({ port: 0, subgraphUrls: platform.subgraphUrls, resilience: { sales: { ...resilience, timeoutMs: 1_500 } } });
+    try {
+      await waitFor(async () => !(await createOrder()).body.errors, 'orders to be accepted');
+      const before = await ordersWritten();
+      const lookups = await requestsTo('customer');
+      platform.pause('customer');
+      let answer;
+      try {
+        answer = await postGraphQL(impatient.url, CREATE_ORDER, { input: order }, await userHeaders());
+      } finally {
+        platform.resume('customer');
+      }
+      expect(answer.body.errors?.[0]).toMatchObject({ message: expect.stringContaining('no answer within 1500 ms'), extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'sales' } });
+      // The delayed lookup is answered once customer runs again; sales then gets its answer.
+      await waitFor(async () => (await requestsTo('customer')) > lookups, 'customer to answer the delayed lookup');
+      expectNoErrors(await postGraphQL(platform.subgraphUrls.sales, CREATE_ORDER, { input: order }, await internalHeaders()));
+      expect(await ordersWritten()).toBe(before + 1);
+    } finally {
+      await impatient.stop();
+    }
   });
 });

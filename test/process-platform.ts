@@ -64,6 +64,9 @@ export type ProcessPlatform = {
   kill(name: SubgraphName): Promise<void>;
   // SIGTERM, as an orchestrator stops a container; resolves with the exit code.
   terminate(name: SubgraphName): Promise<number | null>;
+  // SIGSTOP and SIGCONT: a subgraph that stops answering for a while without losing its work.
+  pause(name: SubgraphName): void;
+  resume(name: SubgraphName): void;
   start(name: SubgraphName): Promise<void>;
   stop(): Promise<void>;
 };
@@ -150,6 +153,8 @@ export async function startProcessPlatform(options: {
     databaseUrls,
     kill,
     terminate,
+    pause: (name) => void children.get(name)?.kill('SIGSTOP'),
+    resume: (name) => void children.get(name)?.kill('SIGCONT'),
     start,
     async stop() {
       await gateway?.stop();
