@@ -24,7 +24,7 @@ describe('settings from the environment', () => {
       databaseUrls: {},
       database: { poolSize: 10, statementTimeoutMs: 2_500 },
       auth: { rolesClaim: 'roles', internalTokenTtlSeconds: 60 },
-      gateway: { maxBodyBytes: '1mb', corsOrigins: [], readinessCacheMs: 1_000, maxQueryDepth: 12, maxQueryAliases: 30, maxQueryTokens: 3_000, maxQueryCost: 100_000 },
+      gateway: { maxBodyBytes: '1mb', corsOrigins: [], readinessCacheMs: 1_000, maxQueryDepth: 12, maxQueryAliases: 30, maxQueryTokens: 3_000, maxQueryCost: 100_000, maxCallerInflightCost: 150_000 },
       subgraph: { maxBodyBytes: '64mb', peerTimeoutMs: 5_000 },
       shutdownGraceMs: 5_000,
       dev: { seed: true },
@@ -95,6 +95,11 @@ describe('settings from the environment', () => {
     ['MAX_QUERY_DEPTH', 'deep', 'a whole number between 1 and 1000'],
   ])('refuses %s=%s, naming the variable, the expected form and the value', (name, value, expected) => {
     expect(problemsOf({ [name]: value })).toEqual([`${name} must be ${expected}, got ${JSON.stringify(value)}`]);
+  });
+
+  it('keeps a caller’s budget of cost in flight at least the cost limit, so any accepted operation can run', () => {
+    expect(loadSettings({ MAX_QUERY_COST: '500000' }).gateway.maxCallerInflightCost).toBe(750_000);
+    expect(problemsOf({ MAX_QUERY_COST: '500000', MAX_CALLER_INFLIGHT_COST: '400000' })).toEqual(['MAX_CALLER_INFLIGHT_COST must be at least MAX_QUERY_COST (500000), got 400000']);
   });
 
   it('reports every wrong variable at once', () => {

@@ -108,6 +108,11 @@ function parseEnvironment(env: Environment) {
   const anyPort = read('PORT', PORT);
   const sharedResilience = Object.fromEntries(RESILIENCE_VARIABLES.map(([key, suffix, form, fallback]) => [key, read(`SUBGRAPH_${suffix}`, form as Form<unknown>, fallback)]));
   const nodeEnv = env.NODE_ENV;
+  const maxQueryCost = read('MAX_QUERY_COST', wholeNumber(1, 1_000_000_000), 100_000);
+  // Operation cost one caller may have in flight at the gateway. Never below the cost limit, so
+  // any operation the gateway accepts can run once the caller's earlier ones have finished.
+  const maxCallerInflightCost = read('MAX_CALLER_INFLIGHT_COST', wholeNumber(1, 1_000_000_000_000), Math.ceil(maxQueryCost * 1.5));
+  if (maxCallerInflightCost < maxQueryCost) problems.push(`MAX_CALLER_INFLIGHT_COST must be at least MAX_QUERY_COST (${maxQueryCost}), got ${maxCallerInflightCost}`);
   const settings = {
     nodeEnv,
     production: nodeEnv === 'production',
@@ -145,7 +150,8 @@ function parseEnvironment(env: Environment) {
       maxQueryDepth: read('MAX_QUERY_DEPTH', wholeNumber(1, 1_000), 12),
       maxQueryAliases: read('MAX_QUERY_ALIASES', wholeNumber(0, 10_000), 30),
       maxQueryTokens: read('MAX_QUERY_TOKENS', wholeNumber(1, 1_000_000), 3_000),
-      maxQueryCost: read('MAX_QUERY_COST', wholeNumber(1, 1_000_000_000), 100_000),
+      maxQueryCost,
+      maxCallerInflightCost,
     },
     subgraph: {
       maxBodyBytes: read('SUBGRAPH_MAX_BODY_BYTES', BYTE_SIZE, '64mb'),

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'MUTATION_NOT_RUN'
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR';
 
 // Messages start with the field they are about, so they read well even without the code.

@@ -78,6 +78,7 @@ const CLIENT_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'MUTATION_NOT_RUN',
+  'RATE_LIMITED',
 ]);
 
 const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);

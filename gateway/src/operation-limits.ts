@@ -1,4 +1,4 @@
-import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   execute,
@@ -10,7 +10,9 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { Identity } from '../../lib/auth';
 import type { Settings } from '../../lib/config';
+import type { ErrorCode } from '../../lib/errors';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../lib/pagination';
 
 // A page multiplies what it selects by the rows it can return: sizes passed as variables,
@@ -31,14 +33,58 @@ function onlyIntrospection(selectionSet: SelectionSetNode, fragments: Map<string
   });
 }
 
-// Refuses a request naming an operation its document does not hold, and an operation whose
-// rows would multiply past the limit (a page of customers with a page of orders each, with a
-// page of items each...), before any subgraph is asked.
-function operationChecks(maxCost: number): ApolloServerPlugin {
+// What the gateway knows of who sends a request: a user is one caller wherever they connect
+// from; callers without a token are told apart only by their address.
+export type CallerContext = { identity: Identity; clientAddress?: string };
+
+function callerOf({ identity, clientAddress }: CallerContext): string {
+  if (identity.kind === 'user') return `user:${identity.userId}`;
+  if (identity.kind === 'service') return `service:${identity.service}`;
+  return `address:${clientAddress ?? 'unknown'}`;
+}
+
+// The operation cost each caller has in flight. Each operation within the cost limit is cheap
+// enough, but a caller sending many at once can keep a subgraph so busy that everyone's calls
+// to it time out and its circuit opens for everyone.
+class CallerBudget {
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(readonly limit: number) {}
+
+  // How to give the cost back, or undefined when it does not fit what the caller has left.
+  reserve(caller: string, cost: number): (() => void) | undefined {
+    const current = this.inFlight.get(caller) ?? 0;
+    if (current + cost > this.limit) return undefined;
+    this.inFlight.set(caller, current + cost);
+    return () => {
+      const left = this.inFlight.get(caller)! - cost;
+      // Callers come and go: only those with work in flight are kept.
+      if (left > 0) this.inFlight.set(caller, left);
+      else this.inFlight.delete(caller);
+    };
+  }
+}
+
+// Refuses a request naming an operation its document does not hold, an operation whose rows
+// would multiply past the limit (a page of customers with a page of orders each, with a page
+// of items each...), and one that would take its caller past their budget of cost in flight,
+// before any subgraph is asked.
+function operationChecks(maxCost: number, budget: CallerBudget): ApolloServerPlugin<CallerContext> {
+  // A reservation left behind would lock its caller out for good, so each is given back when
+  // its response is sent, and also when the request pipeline fails before it gets there.
+  const reservations = new WeakMap<GraphQLRequestContext<CallerContext>, () => void>();
+  const release = (requestContext: GraphQLRequestContext<CallerContext>) => {
+    reservations.get(requestContext)?.();
+    reservations.delete(requestContext);
+  };
   return {
+    async unexpectedErrorProcessingRequest({ requestContext }) {
+      release(requestContext);
+    },
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, schema, operation }) {
+        async didResolveOperation(requestContext) {
+          const { request, document, schema, operation, contextValue } = requestContext;
           // Apollo Server leaves this to the executor, and Apollo Gateway's answers it with a 500.
           if (!operation) {
             throw new GraphQLError(`The document has no operation named ${JSON.stringify(request.operationName ?? '')}, or several and no operationName`, {
@@ -57,6 +103,20 @@ function operationChecks(maxCost: number): ApolloServerPlugin {
               extensions: { code: 'QUERY_TOO_COMPLEX', cost, maxCost, http: { status: 400 } },
             });
           }
+          const reservation = budget.reserve(callerOf(contextValue), cost);
+          if (!reservation) {
+            requestContext.response.http.headers.set('retry-after', '1');
+            throw new GraphQLError(`You have too much work in flight: with this operation (cost ${cost}) your running requests would cost more than the ${budget.limit} one caller may have in flight; retry when your earlier requests finish`, {
+              extensions: { code: 'RATE_LIMITED' satisfies ErrorCode, cost, maxInFlightCost: budget.limit, http: { status: 429 } },
+            });
+          }
+          reservations.set(requestContext, reservation);
+        },
+        // Runs once the gateway has finished with the operation however it ended: answered,
+        // failed in execution, or timed out at a subgraph. A client that disconnects does not
+        // stop the gateway's work, so its cost stays reserved until that work ends.
+        async willSendResponse(requestContext) {
+          release(requestContext);
         },
         // The gateway's query planner knows introspection without __Type.isOneOf (graphql-js
         // 16.9+ and current tools ask for it): introspection alone is answered here as the
@@ -99,7 +159,7 @@ function withoutSuggestions(): ApolloServerPlugin {
 // Limits sized for this graph: its deepest useful query (customers → edges → node → orders →
 // nodes → items → product → price → amount) is 9 levels deep, its richest a few hundred tokens,
 // and a page of 1000 customers with their orders, items, segments and campaigns costs ~60,000.
-export function operationLimits(limits: Settings['gateway'], production: boolean): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[]; maxTokens: number } {
+export function operationLimits(limits: Settings['gateway'], production: boolean): { plugins: ApolloServerPlugin<CallerContext>[]; validationRules: ValidationRule[]; maxTokens: number } {
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxQueryDepth },
     // Armor lets __typename be aliased without limit by default; each alias is still a field
@@ -116,7 +176,7 @@ export function operationLimits(limits: Settings['gateway'], production: boolean
     blockFieldSuggestion: { enabled: false },
   }).protect();
   return {
-    plugins: [...armor.plugins, operationChecks(limits.maxQueryCost), ...(production ? [withoutSuggestions()] : [])],
+    plugins: [...armor.plugins, operationChecks(limits.maxQueryCost, new CallerBudget(limits.maxCallerInflightCost)), ...(production ? [withoutSuggestions()] : [])],
     validationRules: armor.validationRules,
     maxTokens: limits.maxQueryTokens,
   };

@@ -4,11 +4,11 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { loadSettings, secret, userTokenSettings, type ResilienceOptions, type Settings, type SubgraphName, type UserTokenSettings } from '../../lib/config';
 import { runStandalone, startGraphQLServer, type RunningServer } from '../../lib/http-server';
-import { DEVELOPMENT_SECRETS, InternalIdentitySigner, type Identity } from '../../lib/auth';
+import { DEVELOPMENT_SECRETS, InternalIdentitySigner } from '../../lib/auth';
 import { createMetrics } from '../../lib/metrics';
 import { createUserAuthenticator, mintDevelopmentToken } from './authentication';
 import { SUPERGRAPH_FILE, withoutSecurityFeatures } from './compose';
-import { operationLimits } from './operation-limits';
+import { operationLimits, type CallerContext } from './operation-limits';
 import { gatewayCors } from './cors';
 import { withPlanningErrorsAsBadRequests } from './planning-errors';
 import { SerialMutations } from './serial-mutations';
@@ -26,8 +26,6 @@ export type GatewayOptions = {
   userTokens?: UserTokenSettings;
   readinessCacheMs?: number;
 };
-
-type GatewayContext = { identity: Identity };
 
 // Each status check asks every subgraph's /ready (a database query each): answers are
 // shared for a moment, and callers arriving meanwhile wait for the check already running, so
@@ -82,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       return new SerialMutations(dataSource);
     },
   });
-  return startGraphQLServer<GatewayContext>({
+  return startGraphQLServer<CallerContext>({
     name: 'gateway',
     production: settings.production,
     port: options.port,
@@ -112,7 +110,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     maxBodyBytes: settings.gateway.maxBodyBytes,
     cors: gatewayCors(settings.gateway.corsOrigins, !settings.production),
     authenticate: (req) => authenticateUser(req.get('authorization')),
-    context: async (_req, identity) => ({ identity }),
+    context: async (req, identity) => ({ identity, clientAddress: req.ip }),
     onStop: async () => {
       for (const dataSource of dataSources.values()) dataSource.shutdown();
     },
