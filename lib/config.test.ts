@@ -93,6 +93,9 @@ describe('settings from the environment', () => {
     ['AUTH_JWKS_URL', 'idp.example.com/jwks.json', 'an http:// or https:// URL'],
     ['INTERNAL_TOKEN_TTL_SECONDS', '-60', 'a whole number of seconds between 1 and 86400'],
     ['MAX_QUERY_DEPTH', 'deep', 'a whole number between 1 and 1000'],
+    // A mistyped production would otherwise run with the public development secrets.
+    ['NODE_ENV', 'prod', 'one of development, test, production'],
+    ['NODE_ENV', 'Production', 'one of development, test, production'],
   ])('refuses %s=%s, naming the variable, the expected form and the value', (name, value, expected) => {
     expect(problemsOf({ [name]: value })).toEqual([`${name} must be ${expected}, got ${JSON.stringify(value)}`]);
   });

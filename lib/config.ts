@@ -38,6 +38,10 @@ const FLAG: Form<boolean> = { expected: 'true or false', schema: z.string().rege
 const NAME: Form<string> = { expected: 'a name without spaces', schema: z.string().regex(/^\S+$/) };
 const TEXT: Form<string> = { expected: 'text', schema: z.string() };
 const LOG_LEVEL: Form<LogLevel> = { expected: `one of ${LOG_LEVELS.join(', ')}`, schema: z.string().pipe(z.enum(LOG_LEVELS)) };
+// Only production applies the production rules, so any other value (a mistyped "prod") would
+// quietly run on the public development secrets.
+const NODE_ENVS = ['development', 'test', 'production'] as const;
+const NODE_ENV: Form<(typeof NODE_ENVS)[number]> = { expected: `one of ${NODE_ENVS.join(', ')}`, schema: z.string().pipe(z.enum(NODE_ENVS)) };
 // Browsers send an origin without a path; a trailing slash is a common slip, not another origin.
 const ORIGINS: Form<string[]> = {
   expected: 'comma-separated origins such as https://crm.example.com',
@@ -107,7 +111,7 @@ function parseEnvironment(env: Environment) {
   const upper = (name: string) => name.toUpperCase();
   const anyPort = read('PORT', PORT);
   const sharedResilience = Object.fromEntries(RESILIENCE_VARIABLES.map(([key, suffix, form, fallback]) => [key, read(`SUBGRAPH_${suffix}`, form as Form<unknown>, fallback)]));
-  const nodeEnv = env.NODE_ENV;
+  const nodeEnv = read('NODE_ENV', NODE_ENV);
   const maxQueryCost = read('MAX_QUERY_COST', wholeNumber(1, 1_000_000_000), 100_000);
   // Operation cost one caller may have in flight at the gateway. Never below the cost limit, so
   // any operation the gateway accepts can run once the caller's earlier ones have finished.

@@ -42,6 +42,8 @@ describe('a service started alone with wrong settings', () => {
     ['the gateway', 'gateway/src/server.ts', { ...WRONG, CORS_ORIGINS: 'crm.example.com' }, [...NAMED, 'CORS_ORIGINS must be comma-separated origins such as https://crm.example.com, got "crm.example.com"']],
     ['a subgraph', 'subgraphs/sales/src/server.ts', { ...WRONG, SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none', PEER_TIMEOUT_MS: '-1' }, [...NAMED, 'PEER_TIMEOUT_MS must be a whole number of milliseconds between 1 and 600000, got "-1"']],
     ['a subgraph with a database URL that is not one', 'subgraphs/customer/src/server.ts', { CUSTOMER_DATABASE_URL: 'localhost:5432/customer' }, ['CUSTOMER_DATABASE_URL must be a postgres:// or postgresql:// URL, got "localhost:5432/customer"']],
+    // Without the check it starts on the development secrets, as no production rule applies.
+    ['a subgraph with a mistyped NODE_ENV and no secrets', 'subgraphs/sales/src/server.ts', { NODE_ENV: 'prod', SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none' }, ['NODE_ENV must be one of development, test, production, got "prod"']],
   ])('%s exits 1, naming every wrong variable and the form it must take', async (_case, entry, env, named) => {
     const { code, messages } = await runService(entry, env);
     expect(code).toBe(1);
