@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { getIntrospectionQuery } from 'graphql';
-import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
 import { DEMO_USERS, mintDevelopmentToken } from '../gateway/src/authentication';
 import { startGateway } from '../gateway/src/server';
 import { DEVELOPMENT_SECRETS, IDENTITY_HEADER, InternalIdentitySigner } from '../lib/auth';
@@ -221,6 +221,22 @@ describe('user tokens at the gateway', () => {
     expect(response.status).toBe(401);
     expect(codeOf(response)).toBe('UNAUTHENTICATED');
     expect(response.body.errors?.[0].message).toMatch(/roles claim/);
+    expect(await platform.rowCounts()).toEqual(before);
+  });
+
+  it.each([
+    ['a number', 42],
+    ['an object that cannot become a string', { toString: 1 }],
+    ['a list', ['user-admin']],
+    ['an empty string', ''],
+    ['longer than 256 characters', 'u'.repeat(257)],
+  ])('answers 401 UNAUTHENTICATED, naming the claim, to a sub claim that is %s', async (_case, sub) => {
+    const jwt = await new SignJWT({ roles: ['ADMIN'], sub } as JWTPayload).setProtectedHeader({ alg: 'HS256' }).setIssuer('crm-dev').setAudience('crm-api').setExpirationTime('5m').sign(secret);
+    const before = await platform.rowCounts();
+    const response = await postGraphQL(platform.gatewayUrl, 'mutation { createCustomer(input: { name: "Nobody" }) { id } }', {}, { authorization: `Bearer ${jwt}` });
+    expect(response.status).toBe(401);
+    expect(codeOf(response)).toBe('UNAUTHENTICATED');
+    expect(response.body.errors?.[0].message).toMatch(/sub claim/);
     expect(await platform.rowCounts()).toEqual(before);
   });
 

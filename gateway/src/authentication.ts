@@ -10,6 +10,19 @@ function rolesOf(payload: JWTPayload, claim: string): Role[] {
   return roles;
 }
 
+// jose only checks that sub is present. Downstream a number would make the user anonymous and
+// an empty string a user without an id; an object would make the identity signer throw inside
+// the gateway's subgraph call, counted against that subgraph's breaker. The value travels in
+// every identity header, so its length is bounded too.
+const MAX_SUBJECT_LENGTH = 256;
+function subjectOf(payload: JWTPayload): string {
+  const { sub } = payload;
+  if (typeof sub !== 'string' || !sub || sub.length > MAX_SUBJECT_LENGTH) {
+    throw new AuthenticationError(`The token was rejected: its sub claim must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`);
+  }
+  return sub;
+}
+
 // jose's codes for a key set it could not fetch or read: the provider's fault, not the token's.
 const PROVIDER_FAILURES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
 
@@ -42,7 +55,7 @@ export function createUserAuthenticator(settings: UserTokenSettings): (authoriza
       }
       throw new AuthenticationError(code === 'ERR_JWT_EXPIRED' ? 'The token has expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `The token was rejected: ${(error as Error).message}` : 'The token is not valid');
     }
-    const identity: Identity = { kind: 'user', userId: payload.sub!, roles: rolesOf(payload, settings.rolesClaim) };
+    const identity: Identity = { kind: 'user', userId: subjectOf(payload), roles: rolesOf(payload, settings.rolesClaim) };
     if (verified.size >= 10_000) verified.clear();
     verified.set(token, { identity, expiresAt: payload.exp! * 1000 });
     return identity;
