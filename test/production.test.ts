@@ -42,12 +42,28 @@ describe('production refuses missing and default secrets', () => {
     ['the gateway with one value for both secrets', 'gateway/src/server.ts', { ...STRONG, INTERNAL_JWT_SECRET: STRONG.AUTH_JWT_SECRET }, 'AUTH_JWT_SECRET and INTERNAL_JWT_SECRET must be different'],
     ['a subgraph without the internal secret', 'subgraphs/sales/src/server.ts', { SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none' }, 'INTERNAL_JWT_SECRET is not set'],
     ['a subgraph with 40 × "b" as its internal secret', 'subgraphs/sales/src/server.ts', { SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none', INTERNAL_JWT_SECRET: 'b'.repeat(40) }, 'INTERNAL_JWT_SECRET is too easy to guess'],
+    ['a subgraph with a word repeated as its internal secret', 'subgraphs/sales/src/server.ts', { SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none', INTERNAL_JWT_SECRET: 'passwordpasswordpassword12345678' }, 'INTERNAL_JWT_SECRET is too easy to guess'],
     ['a subgraph whose internal secret is the user token secret', 'subgraphs/sales/src/server.ts', { SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none', INTERNAL_JWT_SECRET: STRONG.AUTH_JWT_SECRET, AUTH_JWT_SECRET: STRONG.AUTH_JWT_SECRET }, 'INTERNAL_JWT_SECRET and AUTH_JWT_SECRET must be different'],
     ['the token script', 'scripts/dev-token.ts', STRONG, 'Development tokens cannot be minted in production'],
   ])('%s exits with a message naming the problem', async (_case, entry, env, message) => {
     const { code, output } = await runService(entry, env);
     expect(code).toBe(1);
     expect(output).toContain(message);
+  });
+});
+
+// Each of these has 32+ characters drawn from enough character classes to pass a rule that
+// counts only length and character classes, yet each is a pattern a guesser tries early.
+describe('production refuses patterned secrets', () => {
+  it.each([
+    'abcdefghabcdefghabcdefghabcdefgh',
+    '0123456789abcdef0123456789abcdef',
+    'aaaaaaaaaaaaaaaaaaaaaaaaabcdefgh',
+    'passwordpasswordpassword12345678',
+    '00000000000000000000000012345678',
+    'ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF',
+  ])('refuses %s', (value) => {
+    expect(() => secretFromEnv('INTERNAL_JWT_SECRET', { NODE_ENV: 'production', INTERNAL_JWT_SECRET: value })).toThrow('Refusing to start in production: INTERNAL_JWT_SECRET is too easy to guess');
   });
 });
 
@@ -65,6 +81,7 @@ describe('production accepts random secrets', () => {
     ['`openssl rand -hex 32`', () => randomBytes(32).toString('hex')],
     ['`openssl rand -base64 32`', () => randomBytes(32).toString('base64')],
     ['`openssl rand -hex 16` (32 hex characters, 128 bits)', () => randomBytes(16).toString('hex')],
+    ['`openssl rand -base64 24` (32 characters, 192 bits)', () => randomBytes(24).toString('base64')],
     ['32 random bytes in base64url', () => randomBytes(32).toString('base64url')],
   ])('accepts values made with %s', (_case, make) => {
     process.env.NODE_ENV = 'production';
