@@ -30,9 +30,9 @@ const MIN_SECRET_GUESSES_LOG2 = 80;
 let strengthEstimator: ZxcvbnFactory | undefined;
 
 function guessesLog2(value: string): number {
-  // Built on first use, so only a production start pays for indexing the dictionaries. Past 20 l33t
-  // variants of a value the estimates of patterned and random secrets alike stayed the same,
-  // while the library's default of 100 takes ten times as long.
+  // Built on first use, so only a production start pays for indexing the dictionaries. Trying
+  // more than 20 l33t variants of a value left the estimates of patterned secrets unchanged and
+  // those of random ones nearly so, while the library's default of 100 takes ten times as long.
   strengthEstimator ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs, l33tMaxSubstitutions: 20 });
   return Math.log2(strengthEstimator.check(value).guesses);
 }
