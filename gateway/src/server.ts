@@ -112,7 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     authenticate: (req) => authenticateUser(req.get('authorization')),
     context: async (req, identity) => ({ identity, clientAddress: req.ip }),
     onStop: async () => {
-      for (const dataSource of dataSources.values()) dataSource.shutdown();
+      await Promise.all([...dataSources.values()].map((dataSource) => dataSource.shutdown()));
     },
     // The gateway serves partial data while a subgraph is down, so it stays ready; the
     // dependencies tell operators which subgraph is failing and what its breaker does.
