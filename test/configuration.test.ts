@@ -1,27 +1,10 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { runService } from './process-platform';
 
-const root = path.join(__dirname, '..');
-
-// Starts a service as its container would, with only the environment given, and returns its
-// exit code and the messages it logged.
-function runService(entry: string, env: Record<string, string>): Promise<{ code: number | null; messages: string[] }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const lines = output.split('\n').filter((line) => line.startsWith('{'));
-      resolve({ code, messages: lines.map((line) => (JSON.parse(line) as { err?: { message?: string } }).err?.message ?? '') });
-    });
-  });
+// The messages a service started as a container logged (its JSON log lines' errors).
+async function messagesOf(entry: string, env: Record<string, string>): Promise<{ code: number | null; messages: string[] }> {
+  const { code, output } = await runService(entry, { NODE_ENV: '', ...env });
+  const lines = output.split('\n').filter((line) => line.startsWith('{'));
+  return { code, messages: lines.map((line) => (JSON.parse(line) as { err?: { message?: string } }).err?.message ?? '') };
 }
 
 const WRONG = {
@@ -45,7 +28,7 @@ describe('a service started alone with wrong settings', () => {
     // Without the check it starts on the development secrets, as no production rule applies.
     ['a subgraph with a mistyped NODE_ENV and no secrets', 'subgraphs/sales/src/server.ts', { NODE_ENV: 'prod', SALES_DATABASE_URL: 'postgresql://127.0.0.1:1/none' }, ['NODE_ENV must be one of development, test, production, got "prod"']],
   ])('%s exits 1, naming every wrong variable and the form it must take', async (_case, entry, env, named) => {
-    const { code, messages } = await runService(entry, env);
+    const { code, messages } = await messagesOf(entry, env);
     expect(code).toBe(1);
     expect(messages).toHaveLength(1);
     expect(messages[0].split('; ').sort()).toEqual([...named].sort());

@@ -1,30 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { mintDevelopmentToken, signUserToken } from '../gateway/src/authentication';
 import { DEVELOPMENT_SECRETS, secretFromEnv } from '../lib/auth';
 import { expectNoErrors, postGraphQL, startTestPlatform, type TestPlatform } from './harness';
-
-const root = path.join(__dirname, '..');
-
-// Starts a service as its container would and returns how it ended and what it said.
-function runService(entry: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
+import { runService } from './process-platform';
 
 // As `openssl rand -base64 32` makes them.
 const STRONG = { AUTH_JWT_SECRET: randomBytes(32).toString('base64'), INTERNAL_JWT_SECRET: randomBytes(32).toString('base64'), AUTH_ISSUER: 'crm-dev', AUTH_AUDIENCE: 'crm-api' };
