@@ -1,5 +1,5 @@
 import { expectNoErrors, internalHeaders, postGraphQL, userHeaders } from './harness';
-import { startProcessPlatform, waitFor, type ProcessPlatform } from './process-platform';
+import { requestsAnswered, startProcessPlatform, waitFor, type ProcessPlatform } from './process-platform';
 
 // How services start, report readiness and stop, seen from the gateway and from probes.
 const GRACE_MS = 6_000;
@@ -10,12 +10,7 @@ let platform: ProcessPlatform;
 const gql = async (query: string) => postGraphQL(platform.gatewayUrl, query, undefined, await userHeaders());
 const endpoint = (name: 'customer' | 'sales' | 'marketing', path: string) => platform.subgraphUrls[name].replace('/graphql', path);
 
-// Requests a subgraph counted on one route, from its Prometheus metrics.
-async function requestsTo(name: 'customer' | 'sales' | 'marketing', route: string): Promise<number> {
-  const text = await (await fetch(endpoint(name, '/metrics'))).text();
-  const pattern = new RegExp(`^http_request_duration_seconds_count\\{[^}]*route="${route.replace('/', '\\/')}"[^}]*\\} (\\d+)`, 'gm');
-  return [...text.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
-}
+const requestsTo = (name: 'customer' | 'sales' | 'marketing', route: '/graphql' | '/ready') => requestsAnswered(platform.subgraphUrls[name], route);
 
 beforeAll(async () => {
   process.env.SHUTDOWN_GRACE_MS = String(GRACE_MS);

@@ -1,6 +1,6 @@
 import { expectNoErrors, internalHeaders, postGraphQL, userHeaders } from './harness';
 import { startGateway } from '../gateway/src/server';
-import { startProcessPlatform, waitFor, type ProcessPlatform } from './process-platform';
+import { requestsAnswered, startProcessPlatform, waitFor, type ProcessPlatform } from './process-platform';
 
 // Subgraph → subgraph calls (sales asking customer whether an order's customer exists) go
 // through the same breaker as the gateway's calls. The subgraph processes read their settings
@@ -14,11 +14,7 @@ let platform: ProcessPlatform;
 const saved = Object.fromEntries(Object.keys(PEER_SETTINGS).map((key) => [key, process.env[key]]));
 let order: { customerId: string; items: { productId: string; quantity: number }[] };
 
-// GraphQL requests a subgraph has answered, from its Prometheus metrics.
-async function requestsTo(name: 'customer' | 'sales'): Promise<number> {
-  const text = await (await fetch(platform.subgraphUrls[name].replace('/graphql', '/metrics'))).text();
-  return [...text.matchAll(/^http_request_duration_seconds_count\{[^}]*route="\/graphql"[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
-}
+const requestsTo = (name: 'customer' | 'sales') => requestsAnswered(platform.subgraphUrls[name], '/graphql');
 
 const createOrder = async () => postGraphQL(platform.gatewayUrl, CREATE_ORDER, { input: order }, await userHeaders());
 const ordersWritten = async () => {

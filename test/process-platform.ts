@@ -30,6 +30,13 @@ export function runService(entry: string, env: Record<string, string>): Promise<
   });
 }
 
+// Requests a service has answered on one route, from its Prometheus metrics.
+export async function requestsAnswered(graphqlUrl: string, route: '/graphql' | '/ready'): Promise<number> {
+  const text = await (await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'))).text();
+  const pattern = new RegExp(`^http_request_duration_seconds_count\\{[^}]*route="${route}"[^}]*\\} (\\d+)`, 'gm');
+  return [...text.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
 export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,6 +6,7 @@ import { loadSettings, secret, userTokenSettings, type ResilienceOptions, type S
 import { runStandalone, startGraphQLServer, type RunningServer } from '../../lib/http-server';
 import { DEVELOPMENT_SECRETS, InternalIdentitySigner } from '../../lib/auth';
 import { createMetrics } from '../../lib/metrics';
+import { readyUrlOf } from '../../lib/resilient-call';
 import { createUserAuthenticator, mintDevelopmentToken } from './authentication';
 import { SUPERGRAPH_FILE, withoutSecurityFeatures } from './compose';
 import { operationLimits, type CallerContext } from './operation-limits';
@@ -49,7 +50,7 @@ function remembered<T>(forMs: number, check: () => Promise<T>): () => Promise<T>
 
 async function subgraphStatus(url: string): Promise<'up' | 'down'> {
   try {
-    const response = await fetch(url.replace(/\/graphql$/, '/ready'), { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(readyUrlOf(url), { signal: AbortSignal.timeout(2_000) });
     return response.ok ? 'up' : 'down';
   } catch {
     return 'down';
