@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { startGateway } from '../gateway/src/server';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
+import { DEFAULT_PORTS, loadSettings, SUBGRAPH_NAMES, type Environment, type SubgraphName } from '../lib/config';
+import { InProcessBroker } from '../lib/events/in-process-transport';
+import type { RunningSubgraph } from '../lib/subgraph';
 import type { PeerService } from '../lib/entity-client';
 import { PortInUseError, type RunningServer } from '../lib/http-server';
 import type { EmbeddedPostgres } from './embedded-postgres';
@@ -21,11 +23,14 @@ export type PlatformOptions = {
   // What start-up is doing, for `npm start` to print.
   report?: (step: string) => void;
   onSeedProgress?: (done: number, total: number) => void;
+  // Variables that override the process's environment for the subgraphs (the tests' NATS
+  // namespace, say).
+  environment?: Environment;
 };
 
 export type Platform = {
   gatewayUrl: string;
-  subgraphs: Record<SubgraphName, RunningServer>;
+  subgraphs: Record<SubgraphName, RunningSubgraph>;
   subgraphUrls: Record<SubgraphName, string>;
   databaseUrls: Record<SubgraphName, string>;
   stop(): Promise<void>;
@@ -70,8 +75,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
     // Subgraphs call each other for cross-service checks; their URLs are known once they listen.
     const peers: PeerService[] = [];
-    const common = (name: SubgraphName) => ({ databaseUrl: databaseUrls[name], port: port(name), host: options.host });
-    const subgraphs = {} as Record<SubgraphName, RunningServer>;
+    // Without NATS_URL the subgraphs exchange events through one broker inside this process.
+    const settings = loadSettings({ ...process.env, ...options.environment });
+    const eventBroker = settings.events.natsUrl ? undefined : new InProcessBroker();
+    const common = (name: SubgraphName) => ({ databaseUrl: databaseUrls[name], port: port(name), host: options.host, eventBroker, settings });
+    const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
     await Promise.all(
       SUBGRAPH_NAMES.map(async (name) => {
         const subgraph = serverOf(name);

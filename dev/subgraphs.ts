@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { PeerService } from '../lib/entity-client';
-import type { RunningServer } from '../lib/http-server';
+import type { RunningSubgraph } from '../lib/subgraph';
 import type { SubgraphOptions, SubgraphName } from '../lib/config';
 import type { SubgraphSeed } from '../lib/demo-seed';
 
@@ -8,7 +8,7 @@ import type { SubgraphSeed } from '../lib/demo-seed';
 // subgraph from its name in the registry (SUBGRAPH_NAMES in lib/config.ts) alone:
 // subgraphs/<name>/src/server.ts exports `start` and `PEERS`, subgraphs/<name>/src/seed.ts
 // exports `demoSeed`, and prisma/<name>/ holds its schema and migrations.
-type ServerModule = { start(options: SubgraphOptions<Record<string, PeerService>>): Promise<RunningServer>; PEERS: readonly SubgraphName[] };
+type ServerModule = { start(options: SubgraphOptions<Record<string, PeerService>>): Promise<RunningSubgraph>; PEERS: readonly SubgraphName[] };
 type SeedModule = { demoSeed: SubgraphSeed<Record<string, unknown>, Record<string, unknown>> };
 
 export const ROOT = path.join(__dirname, '..');

@@ -71,6 +71,15 @@ function authorize(identity: Identity, requirement: Requirement, field: string, 
 
 type Guarded = GraphQLFieldResolver<unknown, { identity: Identity }>;
 
+// A root field marked @inaccessible is not in the gateway's API: it is how peer subgraphs ask
+// this one to act (e.g. hold a customer while it is deleted), and only they may call it.
+function internalOnly(resolve: Guarded, field: string): Guarded {
+  return (source, args, context, info: GraphQLResolveInfo) => {
+    if (context.identity.kind !== 'service') throw clientError('FORBIDDEN', 'only other services may use this field', field);
+    return resolve(source, args, context, info);
+  };
+}
+
 function guard(resolve: Guarded, requirement: Requirement, field: string, root: boolean): Guarded {
   return (source, args, context, info: GraphQLResolveInfo) => {
     authorize(context.identity, requirement, field, root);
@@ -103,6 +112,10 @@ export function enforceAuthorization(schema: GraphQLSchema): (identity: Identity
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     const own = roots.has(type) ? (typeRequirement.get(type.name) ?? NONE) : NONE;
     for (const field of Object.values(type.getFields())) {
+      if (roots.has(type) && field.astNode?.directives?.some((directive) => directiveName(directive) === 'inaccessible')) {
+        field.resolve = internalOnly((field.resolve as Guarded) ?? defaultFieldResolver, `${type.name}.${field.name}`);
+        continue;
+      }
       const returned = typeRequirement.get(getNamedType(field.type).name) ?? NONE;
       const coordinate = `${type.name}.${field.name}`;
       const requirement = [requirementOf(field.astNode?.directives, coordinate), returned].reduce(both, own);

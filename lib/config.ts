@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { InProcessBroker } from './events/in-process-transport';
 import { DEFAULT_INTERNAL_TOKEN_TTL_SECONDS, InsecureConfigurationError, secretFromEnv, type DEVELOPMENT_SECRETS } from './auth';
 
 // The registry of subgraphs, the one list of them: each with its default port, in the order the
@@ -31,6 +32,7 @@ const wholeNumber = (min: number, max: number, unit?: string): Form<number> => (
 const milliseconds = (min: number, max = 600_000) => wholeNumber(min, max, 'milliseconds');
 const PORT = wholeNumber(0, 65_535);
 const HTTP_URL: Form<string> = { expected: 'an http:// or https:// URL', schema: z.url({ protocol: /^https?$/ }) };
+const NATS_URL: Form<string> = { expected: 'a nats:// URL (several separated by commas)', schema: z.string().regex(/^nats:\/\/[^\s,]+(,nats:\/\/[^\s,]+)*$/) };
 const POSTGRES_URL: Form<string> = { expected: 'a postgres:// or postgresql:// URL', schema: z.url({ protocol: /^postgres(ql)?$/ }) };
 // As Express's body parser reads a limit.
 const BYTE_SIZE: Form<string> = { expected: 'a size such as 1048576, 512kb or 1mb', schema: z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i) };
@@ -168,6 +170,33 @@ function parseEnvironment(env: Environment) {
       SUBGRAPH_NAMES.map((name) => [name, Object.fromEntries(RESILIENCE_VARIABLES.map(([key, suffix, form]) => [key, read(`${upper(name)}_${suffix}`, form as Form<unknown>, sharedResilience[key])]))]),
     ) as Record<SubgraphName, Required<ResilienceOptions>>,
     shutdownGraceMs: read('SHUTDOWN_GRACE_MS', milliseconds(0), 5_000),
+    // The event backbone (docs/events.md). Without NATS_URL, events travel inside the process.
+    events: {
+      natsUrl: read('NATS_URL', NATS_URL),
+      // Production needs a broker between its containers; this says a one-process deployment
+      // (or a test) means to run without one.
+      allowInProcess: read('EVENTS_IN_PROCESS', FLAG, false),
+      // Prefix of the streams, subjects and consumers, so platforms can share a NATS server.
+      namespace: read('EVENT_NAMESPACE', { expected: 'letters, digits, _ or -', schema: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }, 'crm'),
+      relay: {
+        // The relay wakes at each commit (LISTEN/NOTIFY); this is how often it looks anyway.
+        pollMs: read('EVENT_RELAY_POLL_MS', milliseconds(10), 1_000),
+        batchSize: read('EVENT_RELAY_BATCH', wholeNumber(1, 10_000), 500),
+        // Published events are kept this long in the outbox for inspection, then deleted.
+        retentionHours: read('EVENT_OUTBOX_RETENTION_HOURS', wholeNumber(1, 100_000, 'hours'), 168),
+      },
+      consumer: {
+        // Attempts before an event that keeps failing goes to the dead-letter subject.
+        maxDeliveries: read('EVENT_MAX_DELIVERIES', wholeNumber(1, 1_000), 5),
+        // Delay before the next attempt, times the attempts so far.
+        retryDelayMs: read('EVENT_RETRY_DELAY_MS', milliseconds(1), 500),
+      },
+      nats: {
+        duplicateWindowMs: read('EVENT_DUPLICATE_WINDOW_MS', milliseconds(1_000, 86_400_000), 600_000),
+        ackWaitMs: read('EVENT_ACK_WAIT_MS', milliseconds(100), 30_000),
+        replicas: read('NATS_STREAM_REPLICAS', wholeNumber(1, 5), 1),
+      },
+    },
     // Read by `npm start` only.
     dev: { dataDir: read('DATA_DIR', TEXT), seed: read('SEED', FLAG, true) },
   };
@@ -217,7 +246,8 @@ export function userTokenSettings(settings: Settings): UserTokenSettings {
   return jwksUrl ? { ...common, jwksUrl } : { ...common, secret: secret(settings, 'AUTH_JWT_SECRET') };
 }
 
-export type SubgraphOptions<P> = { databaseUrl: string; port: number; host?: string; peers: P; settings?: Settings };
+// eventBroker: the in-process broker the subgraphs of one platform share when there is no NATS.
+export type SubgraphOptions<P> = { databaseUrl: string; port: number; host?: string; peers: P; settings?: Settings; eventBroker?: InProcessBroker };
 
 // A service started on its own (a container) takes everything from its settings.
 export function standaloneOptions<P>(settings: Settings, name: SubgraphName, peers: P): SubgraphOptions<P> {

@@ -1,6 +1,6 @@
 import { IDENTITY_HEADER, InternalIdentitySigner } from './auth';
 import { secret, type Settings, type SubgraphName } from './config';
-import { SubgraphUnavailableError } from './errors';
+import { clientError, SubgraphUnavailableError, type ErrorCode } from './errors';
 import { timeLeftMs, WRITE_MARGIN_MS } from './deadline';
 import { ResilientCall, readyUrlOf } from './resilient-call';
 
@@ -57,4 +57,31 @@ export async function fetchEntities<T>(peer: PeerService, typename: string, ids:
   // told the client it failed, so it must not happen.
   if (timeLeftMs() < WRITE_MARGIN_MS) throw new SubgraphUnavailableError(peer.name, 'it answered too late to write anything; nothing was written');
   return entities as (T | null)[];
+}
+
+// The refusals a peer's answer passes on to the client as they are.
+const PASSED_ON = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT'] satisfies ErrorCode[]);
+
+type MutationBody<T> = { data?: T | null; errors?: { message: string; extensions?: { code?: string; field?: string } }[] };
+
+// Asks a peer to act through one of its internal (@inaccessible) mutations. A write is never
+// retried; a peer that answered with a client error (CONFLICT and the like) passes it on to
+// the caller as that error, anything else is the peer being unavailable.
+export async function callPeerMutation<T>(peer: PeerService, query: string, variables: Record<string, unknown>): Promise<T> {
+  const client = clients.get(peer);
+  if (!client) throw new Error(`The ${peer.name} peer of ${peer.caller} was not connected when the subgraph started`);
+  const answer = await client.call.run(async () => {
+    const response = await fetch(peer.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: await client.signer.sign({ kind: 'service', service: peer.caller }) },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(client.timeoutMs),
+    });
+    if (response.status >= 500) throw new Error(`${peer.name} answered ${response.status}`);
+    return { status: response.status, body: (await response.json().catch(() => null)) as MutationBody<T> | null };
+  }, 'write');
+  const error = answer.body?.errors?.[0];
+  if (error?.extensions?.code && PASSED_ON.has(error.extensions.code)) throw clientError(error.extensions.code as ErrorCode, error.message, error.extensions.field);
+  if (answer.status !== 200 || !answer.body?.data || error) throw new SubgraphUnavailableError(peer.name, `answered with status ${answer.status}`);
+  return answer.body.data;
 }

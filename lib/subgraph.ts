@@ -12,6 +12,9 @@ import { loadSettings, secret, type SubgraphName, type SubgraphOptions } from '.
 import { connectPeers, type PeerService } from './entity-client';
 import { createMetrics } from './metrics';
 import { stopMutationsAfterFailure } from './serial-mutations';
+import type { ConsumerDefinition } from './events/consumer';
+import type { EventDatabase } from './events/relay';
+import { startEvents, type EventRuntime } from './events/runtime';
 
 // allows(coordinate): whether this request's caller may read that field (see authorization.ts).
 export type SubgraphContext<C, P, L> = { prisma: C; loaders: L; peers: P; identity: Identity; allows: (coordinate: string) => boolean };
@@ -35,7 +38,11 @@ type SubgraphDefinition<C extends DatabaseClient, P, L> = {
   resolvers: ResolverMap<SubgraphContext<C, P, L>>;
   Client: new (options: { adapter: PrismaPg }) => C;
   createLoaders: (prisma: C) => L;
+  // The read models this subgraph keeps from other services' events.
+  consumers?: readonly ConsumerDefinition<never>[];
 };
+
+export type RunningSubgraph = RunningServer & { events: EventRuntime };
 
 // Every subgraph starts the same way: its schema from its .graphql file with the access rules
 // it declares enforced, its own database, only requests signed by the gateway (or a peer),
@@ -43,7 +50,7 @@ type SubgraphDefinition<C extends DatabaseClient, P, L> = {
 export async function startSubgraph<C extends DatabaseClient, P extends Record<string, PeerService>, L>(
   definition: SubgraphDefinition<C, P, L>,
   options: SubgraphOptions<P>,
-): Promise<RunningServer> {
+): Promise<RunningSubgraph> {
   const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
   const schema = buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as SubgraphSchemaResolvers });
   const mayRead = enforceAuthorization(schema);
@@ -57,7 +64,25 @@ export async function startSubgraph<C extends DatabaseClient, P extends Record<s
   const metrics = createMetrics(definition.name);
   const database = connectDatabase(definition.Client, options.databaseUrl, settings.database, () => metrics.sqlStatements.inc());
   const prisma = database.prisma;
-  return startGraphQLServer<SubgraphContext<C, P, L>>({
+  // Uncounted, so the relay's and consumers' statements stay out of the per-request SQL counts.
+  const eventDatabase = connectDatabase(definition.Client, options.databaseUrl, { ...settings.database, poolSize: 4 });
+  let events: EventRuntime;
+  try {
+    events = await startEvents({
+      service: definition.name,
+      settings,
+      db: eventDatabase.prisma as unknown as EventDatabase,
+      databaseUrl: options.databaseUrl,
+      consumers: definition.consumers ?? [],
+      registry: metrics.registry,
+      broker: options.eventBroker,
+    });
+  } catch (error) {
+    disconnectPeers();
+    await Promise.all([database.close(), eventDatabase.close()]);
+    throw error;
+  }
+  const server = await startGraphQLServer<SubgraphContext<C, P, L>>({
     name: definition.name,
     production: settings.production,
     port: options.port,
@@ -75,7 +100,8 @@ export async function startSubgraph<C extends DatabaseClient, P extends Record<s
     }),
     readiness: async () => {
       const database = await databaseStatus(prisma);
-      return { ready: database === 'up', dependencies: { database } };
+      // Writes go to the outbox while the broker is away, so it does not make the service unready.
+      return { ready: database === 'up', dependencies: { database, broker: events.status() } };
     },
     metrics,
     maxBodyBytes: settings.subgraph.maxBodyBytes,
@@ -83,9 +109,16 @@ export async function startSubgraph<C extends DatabaseClient, P extends Record<s
     warmUp: (url) => warmUp(url, schema, signer, definition.name),
     onStop: async () => {
       disconnectPeers();
-      await database.close();
+      await events.stop();
+      await Promise.all([database.close(), eventDatabase.close()]);
     },
+  }).catch(async (error: unknown) => {
+    disconnectPeers();
+    await events.stop();
+    await Promise.all([database.close(), eventDatabase.close()]);
+    throw error;
   });
+  return { ...server, events };
 }
 
 const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';

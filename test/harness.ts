@@ -4,6 +4,7 @@ import { IDENTITY_HEADER, InternalIdentitySigner, secretFromEnv, type Identity }
 import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
 import { startPlatform, type Platform } from '../dev/platform';
 import { provisionDatabases } from './databases';
+import { testEventBroker } from './event-broker';
 
 export type GraphQLResponse<T = Record<string, any>> = {
   status: number;
@@ -22,6 +23,10 @@ export type TestPlatform = Platform & {
   sql<T = Record<string, unknown>>(name: SubgraphName, query: string, values?: unknown[]): Promise<T[]>;
   // Rows in every table of every subgraph: a rejected request must leave them all as they were.
   rowCounts(): Promise<Record<string, number>>;
+  eventTransport: 'nats' | 'in-process';
+  // Waits until every outbox is published and every consumer has applied what it was sent,
+  // twice in a row (an applied event may write events of its own).
+  settled(): Promise<void>;
 };
 
 
@@ -31,11 +36,26 @@ export const FREE_PORTS = Object.fromEntries(['gateway', ...SUBGRAPH_NAMES].map(
 // Starts the whole platform in this process on free ports.
 export async function startTestPlatform(): Promise<TestPlatform> {
   const databases = await provisionDatabases();
-  const platform = await startPlatform({ databaseUrls: databases.urls, dataDir: null, ports: FREE_PORTS });
+  const broker = await testEventBroker();
+  const platform = await startPlatform({ databaseUrls: databases.urls, dataDir: null, ports: FREE_PORTS, environment: broker.environment }).catch(async (error: unknown) => {
+    await broker.cleanUp();
+    await databases.drop();
+    throw error;
+  });
   const clients = new Map<SubgraphName, Client>();
   const testPlatform: TestPlatform = {
     ...platform,
     databaseMode: databases.mode,
+    eventTransport: broker.kind,
+    async settled() {
+      let quietRounds = 0;
+      for (let round = 0; quietRounds < 2; round++) {
+        if (round > 2_000) throw new Error('the platform\'s events did not settle');
+        const states = await Promise.all(SUBGRAPH_NAMES.map((name) => platform.subgraphs[name].events.settled()));
+        quietRounds = states.every((state) => state.backlog === 0 && state.pending === 0) ? quietRounds + 1 : 0;
+        if (quietRounds < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     gql: async (query, variables, as = 'admin') => postGraphQL(platform.gatewayUrl, query, variables, await userHeaders(as)),
     subgraphGql: async (name, query, variables, as = 'admin') => postGraphQL(platform.subgraphs[name].url, query, variables, await internalHeaders(as)),
     async sql(name, query, values) {
@@ -48,6 +68,8 @@ export async function startTestPlatform(): Promise<TestPlatform> {
       return (await client.query(query, values)).rows;
     },
     async rowCounts() {
+      // Events still in flight from earlier writes would change the inbox and read models.
+      await testPlatform.settled();
       const counts: Record<string, number> = {};
       for (const name of SUBGRAPH_NAMES) {
         const tables = await testPlatform.sql<{ table_name: string }>(name, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_prisma_migrations' ORDER BY table_name");
@@ -59,6 +81,7 @@ export async function startTestPlatform(): Promise<TestPlatform> {
     async stop() {
       for (const client of clients.values()) await client.end();
       await platform.stop();
+      await broker.cleanUp();
       await databases.drop();
     },
   };

@@ -7,6 +7,7 @@ import { migrateDatabase } from '../dev/databases';
 import { startGateway, type GatewayOptions } from '../gateway/src/server';
 import type { RunningServer } from '../lib/http-server';
 import { provisionDatabases } from './databases';
+import { testEventBroker, type TestEventBroker } from './event-broker';
 
 const root = path.join(__dirname, '..');
 
@@ -86,6 +87,8 @@ export async function startTcpProxy(target: URL): Promise<{ port: number; cut():
 
 export type ProcessPlatform = {
   gatewayUrl: string;
+  // The NATS namespace the subgraph processes share, or in-process brokers that share nothing.
+  eventBroker: TestEventBroker;
   subgraphUrls: Record<SubgraphName, string>;
   databaseUrls: Record<SubgraphName, string>;
   kill(name: SubgraphName): Promise<void>;
@@ -106,6 +109,8 @@ export async function startProcessPlatform(options: {
   databaseUrl?: (name: SubgraphName, url: string) => Promise<string>;
 }): Promise<ProcessPlatform> {
   const databases = await provisionDatabases();
+  // Without NATS each subgraph process has a broker of its own, so no events cross.
+  const broker = await testEventBroker();
   const embedded: EmbeddedPostgres[] = [];
   const databaseUrls = {} as Record<SubgraphName, string>;
   const ports = {} as Record<SubgraphName, number>;
@@ -137,6 +142,7 @@ export async function startProcessPlatform(options: {
         [`${name.toUpperCase()}_DATABASE_URL`]: databaseUrls[name],
         ...Object.fromEntries(SUBGRAPH_NAMES.map((peer) => [`${peer.toUpperCase()}_URL`, subgraphUrls[peer]])),
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        ...broker.environment,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -176,6 +182,7 @@ export async function startProcessPlatform(options: {
   }
   return {
     gatewayUrl: gateway.url,
+    eventBroker: broker,
     subgraphUrls,
     databaseUrls,
     kill,
@@ -188,6 +195,7 @@ export async function startProcessPlatform(options: {
       for (const name of SUBGRAPH_NAMES) await kill(name);
       for (const database of embedded) await database.stop();
       await databases.drop();
+      await broker.cleanUp();
     },
   };
 }

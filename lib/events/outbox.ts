@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { sqltag as sql, type Sql } from '@prisma/client/runtime/client';
+import { EVENT_CATALOG, type EventData, type EventType } from './catalog';
+
+// Any subgraph's Prisma client or interactive transaction: the outbox tables have the same
+// shape in every subgraph's database (the OutboxEvent, EventSequence and ProcessedEvent models).
+export type SqlRunner = {
+  $queryRaw<T = unknown>(query: Sql): PromiseLike<T>;
+  $executeRaw(query: Sql): PromiseLike<number>;
+};
+
+// The channel the relay listens on; NOTIFY is delivered when the transaction commits.
+export const OUTBOX_CHANNEL = 'crm_outbox';
+
+// Writes the event in the caller's transaction, so it exists if and only if the change does.
+// The aggregate's sequence row is locked until the transaction ends, which numbers one
+// aggregate's events in commit order.
+export async function appendEvent<T extends EventType>(tx: SqlRunner, source: string, type: T, aggregateId: string, data: EventData<T>): Promise<string> {
+  const { aggregateType, version } = EVENT_CATALOG[type];
+  const [{ last }] = await tx.$queryRaw<{ last: number }[]>(sql`
+    INSERT INTO "EventSequence" ("aggregateType", "aggregateId", "last") VALUES (${aggregateType}, ${aggregateId}, 1)
+    ON CONFLICT ("aggregateType", "aggregateId") DO UPDATE SET "last" = "EventSequence"."last" + 1
+    RETURNING "last"`);
+  const id = randomUUID();
+  await tx.$executeRaw(sql`
+    INSERT INTO "OutboxEvent" ("id", "type", "version", "source", "aggregateType", "aggregateId", "sequence", "data")
+    VALUES (${id}::uuid, ${type}, ${version}, ${source}, ${aggregateType}, ${aggregateId}, ${last}, ${JSON.stringify(data)}::jsonb)`);
+  await tx.$executeRaw(sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`);
+  return id;
+}

@@ -1,0 +1,47 @@
+import type { EventEnvelope } from './envelope';
+
+// One delivery of an event to a durable consumer. Each is acknowledged, or handed back to be
+// delivered again after a delay; an unacknowledged one comes back after the broker's ack wait.
+export type Delivery = {
+  event: EventEnvelope | null;
+  // Set when the message could not be read as an event (sent by something else, corrupted).
+  unreadable?: { raw: string; reason: string };
+  // 1 on the first delivery.
+  deliveryCount: number;
+  ack(): void;
+  retry(delayMs: number): void;
+};
+
+export type Subscription = {
+  stop(): Promise<void>;
+  // Events stored for this consumer that it has not acknowledged yet.
+  pending(): Promise<number>;
+};
+
+// What the outbox relay and the inbox consumers need from a broker: NATS JetStream in
+// deployments (nats-transport.ts), a broker inside the process for `npm start` and the tests
+// when no NATS server is configured (in-process-transport.ts).
+export interface EventTransport {
+  readonly kind: 'nats' | 'in-process';
+  // Resolves once the broker has stored the event; publishing the same id again is a no-op.
+  publish(event: EventEnvelope): Promise<void>;
+  publishDeadLetter(consumer: string, body: { event: EventEnvelope | null; raw?: string; error: string; deliveries: number }): Promise<void>;
+  // A durable consumer: it resumes where it stopped, across restarts of the service.
+  // types: event types, e.g. ['customer.created', 'order.>'] (NATS subject wildcards).
+  consume(consumer: string, types: readonly string[], onDelivery: (delivery: Delivery) => Promise<void>): Promise<Subscription>;
+  // Every stored event of these types from the first, in order, for rebuilding a read model.
+  replay(types: readonly string[], onEvent: (event: EventEnvelope) => Promise<void>): Promise<number>;
+  status(): 'up' | 'down';
+  close(): Promise<void>;
+}
+
+// NATS subject matching: tokens separated by dots, * matches one token, > the rest.
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const wanted = pattern.split('.');
+  const tokens = subject.split('.');
+  for (let index = 0; index < wanted.length; index++) {
+    if (wanted[index] === '>') return tokens.length > index;
+    if (index >= tokens.length || (wanted[index] !== '*' && wanted[index] !== tokens[index])) return false;
+  }
+  return wanted.length === tokens.length;
+}
