@@ -107,10 +107,14 @@ export type ProcessPlatform = {
 export async function startProcessPlatform(options: {
   gateway: Omit<GatewayOptions, 'port' | 'subgraphUrls'>;
   databaseUrl?: (name: SubgraphName, url: string) => Promise<string>;
+  // Rewrites the NATS URL the subgraph processes get (to put a proxy in between).
+  natsUrl?: (url: string) => Promise<string>;
 }): Promise<ProcessPlatform> {
   const databases = await provisionDatabases();
   // Without NATS each subgraph process has a broker of its own, so no events cross.
   const broker = await testEventBroker();
+  const brokerEnvironment = { ...broker.environment };
+  if (options.natsUrl && brokerEnvironment.NATS_URL) brokerEnvironment.NATS_URL = await options.natsUrl(brokerEnvironment.NATS_URL);
   const embedded: EmbeddedPostgres[] = [];
   const databaseUrls = {} as Record<SubgraphName, string>;
   const ports = {} as Record<SubgraphName, number>;
@@ -142,7 +146,7 @@ export async function startProcessPlatform(options: {
         [`${name.toUpperCase()}_DATABASE_URL`]: databaseUrls[name],
         ...Object.fromEntries(SUBGRAPH_NAMES.map((peer) => [`${peer.toUpperCase()}_URL`, subgraphUrls[peer]])),
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-        ...broker.environment,
+        ...brokerEnvironment,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
