@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { eventNames, isEventEnvelope, type EventEnvelope, type EventNames } from './envelope';
-import type { Delivery, EventTransport, Subscription } from './transport';
+import { subjectMatches, type Delivery, type EventTransport, type Subscription } from './transport';
 
 export type NatsSettings = {
   url: string;
@@ -74,19 +74,30 @@ export class NatsTransport implements EventTransport {
     await this.js.publish(this.names.deadLetterSubjectOf(consumer), JSON.stringify({ consumer, ...body }));
   }
 
+  // A consumer filters on several subjects from NATS 2.10 on. An older server (Debian's 2.9)
+  // filters on one, so there a consumer of several types reads the namespace's whole stream and
+  // acknowledges, unseen, the events of the types it does not read.
+  private filterOf(types: readonly string[]): { filter_subjects: string[] } | { filter_subject: string } {
+    const subjects = types.map((type) => this.names.subjectOf(type));
+    const [major, minor] = (this.connection.info?.version ?? '0.0').split('.').map(Number);
+    if (major > 2 || (major === 2 && minor >= 10)) return { filter_subjects: subjects };
+    return { filter_subject: subjects.length === 1 ? subjects[0] : this.names.subjects };
+  }
+
   async consume(consumer: string, types: readonly string[], onDelivery: (delivery: Delivery) => Promise<void>): Promise<Subscription> {
     const durable = this.names.durableOf(consumer);
+    const filter = this.filterOf(types);
     const config = {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subjects: types.map((type) => this.names.subjectOf(type)),
+      ...filter,
       ack_wait: nanos(this.settings.ackWaitMs),
       max_deliver: -1,
     };
     try {
       await this.jsm.consumers.info(this.names.stream, durable);
-      await this.jsm.consumers.update(this.names.stream, durable, { filter_subjects: config.filter_subjects, ack_wait: config.ack_wait });
+      await this.jsm.consumers.update(this.names.stream, durable, { ...filter, ack_wait: config.ack_wait });
     } catch {
       await this.jsm.consumers.add(this.names.stream, config);
     }
@@ -103,6 +114,10 @@ export class NatsTransport implements EventTransport {
           else unreadable = { raw: text.slice(0, 2_000), reason: 'not an event envelope' };
         } catch {
           unreadable = { raw: text.slice(0, 2_000), reason: 'not JSON' };
+        }
+        if (event && !types.some((type) => subjectMatches(type, event.type))) {
+          message.ack();
+          continue;
         }
         await onDelivery({
           event,
@@ -129,15 +144,15 @@ export class NatsTransport implements EventTransport {
   }
 
   async replay(types: readonly string[], onEvent: (event: EventEnvelope) => Promise<void>): Promise<number> {
-    const filter_subjects = types.map((type) => this.names.subjectOf(type));
-    const source = await this.js.consumers.get(this.names.stream, { filter_subjects, deliver_policy: DeliverPolicy.All });
+    const filter = this.filterOf(types);
+    const source = await this.js.consumers.get(this.names.stream, { filter_subjects: 'filter_subject' in filter ? filter.filter_subject : filter.filter_subjects, deliver_policy: DeliverPolicy.All });
     let remaining = (await source.info()).num_pending;
     let count = 0;
     while (remaining > 0) {
       const message = await source.next({ expires: 5_000 });
       if (!message) break;
       const parsed: unknown = JSON.parse(message.string());
-      if (isEventEnvelope(parsed)) {
+      if (isEventEnvelope(parsed) && types.some((type) => subjectMatches(type, parsed.type))) {
         await onEvent(parsed);
         count++;
       }
