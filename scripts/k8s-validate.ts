@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { SUBGRAPH_NAMES } from '../lib/config';
 
 // `npx tsx scripts/k8s-validate.ts [dir]`: checks the Kubernetes manifests offline against the
 // API schemas in the kubernetes-models package, twice: its JSON-schema validators catch missing
@@ -81,8 +82,50 @@ for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
   problems.push(`${where(source.manifest)}: ${message} (at ${line})`);
 }
 
+checkEventBackbone();
+
 if (problems.length) {
   console.error(`Kubernetes manifests in ${path.relative(root, dir)} are invalid:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   process.exit(1);
 }
 console.log(`${known.length} Kubernetes manifests in ${path.relative(root, dir)} match the API schemas.`);
+
+// What the API schemas cannot see: a subgraph without NATS_URL refuses to start in production,
+// streams with more replicas than the cluster has servers cannot be created, and a server the
+// cluster routes do not name never joins the others.
+function checkEventBackbone(): void {
+  type Container = { name: string; image?: string; env?: { name: string; value?: string; valueFrom?: unknown }[]; envFrom?: { configMapRef?: { name: string } }[] };
+  type PodSpec = { containers: Container[]; volumes?: { configMap?: { name: string } }[] };
+  const specOf = (m: Manifest) => (m.body as { spec: { replicas?: number; serviceName?: string; template: { spec: PodSpec } } }).spec;
+  const configMaps = new Map(manifests.filter((m) => m.kind === 'ConfigMap').map((m) => [m.name, (m.body as { data?: Record<string, string> }).data ?? {}]));
+  const environmentOf = (container: Container): Record<string, string> => {
+    const values: Record<string, string> = {};
+    for (const source of container.envFrom ?? []) if (source.configMapRef) Object.assign(values, configMaps.get(source.configMapRef.name));
+    for (const variable of container.env ?? []) values[variable.name] = variable.value ?? (variable.valueFrom ? '(reference)' : '');
+    return values;
+  };
+
+  const broker = manifests.find((m) => m.kind === 'StatefulSet' && specOf(m).template.spec.containers.some((c) => /^nats(:|$)/.test(c.image ?? '')));
+  const servers = broker ? (specOf(broker).replicas ?? 1) : undefined;
+  if (broker) {
+    const { serviceName, template } = specOf(broker);
+    const config = (template.spec.volumes ?? []).flatMap((volume) => (volume.configMap ? Object.values(configMaps.get(volume.configMap.name) ?? {}) : [])).join('\n');
+    const routes = new Set([...config.matchAll(/nats:\/\/([A-Za-z0-9.-]+):6222/g)].map((match) => match[1]));
+    const expected = Array.from({ length: servers! }, (_, ordinal) => `${broker.name}-${ordinal}.${serviceName}`);
+    const differs = expected.length !== routes.size || expected.some((route) => !routes.has(route));
+    if (differs) problems.push(`${where(broker)}: ${servers} servers, so the cluster routes must be ${expected.join(', ')}; the configuration names ${[...routes].join(', ') || 'none'}`);
+  }
+
+  for (const name of SUBGRAPH_NAMES) {
+    const deployment = manifests.find((m) => m.kind === 'Deployment' && m.name === name);
+    if (!deployment) {
+      problems.push(`no Deployment named ${name} for the ${name} subgraph`);
+      continue;
+    }
+    const containers = specOf(deployment).template.spec.containers;
+    const environment = environmentOf(containers.find((c) => c.name === name) ?? containers[0]);
+    if (!environment.NATS_URL) problems.push(`${where(deployment)}: no NATS_URL for the ${name} container (production refuses to start without a broker)`);
+    const replicas = Number(environment.NATS_STREAM_REPLICAS ?? 1);
+    if (servers !== undefined && replicas > servers) problems.push(`${where(deployment)}: NATS_STREAM_REPLICAS=${replicas}, but the NATS StatefulSet runs ${servers} servers`);
+  }
+}
