@@ -29,6 +29,8 @@ export const INPUT_LIMITS = {
   'SegmentRulesInput.tagsAny': STORED_TAGS,
   'SegmentRulesInput.tagsAll': STORED_TAGS,
   'SegmentRulesInput.companies': 100,
+  // Every score there is: three digits of 1 to 5.
+  'SegmentRulesInput.rfmScores': 125,
   'Mutation.addCampaignMembers(customerIds:)': 1_000,
   // The gateway sends one _entities call per entity fetch of a query plan: a page of up to
   // MAX_PAGE_SIZE parents, or the children of such a page (a page of customers with their

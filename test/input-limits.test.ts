@@ -106,6 +106,8 @@ const CASES: Record<ListInput, { field: string; send: (n: number) => Promise<Gra
         ['tagsAny', (n: number) => repeat(n, (i) => `tag${i}`)],
         ['tagsAll', (n: number) => repeat(n, (i) => `tag${i}`)],
         ['companies', (n: number) => repeat(n, (i) => `Company ${i}`)],
+        // Only 125 scores exist, so the list past the maximum repeats one.
+        ['rfmScores', (n: number) => repeat(n, (i) => `${1 + (Math.floor(i / 25) % 5)}${1 + (Math.floor(i / 5) % 5)}${1 + (i % 5)}`)],
       ] as const
     ).map(([rule, values]) => [
       `SegmentRulesInput.${rule}`,

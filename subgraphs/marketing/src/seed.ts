@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DAY_MS, inChunks, withDatabase, type SubgraphSeed } from '../../../lib/demo-seed';
 import { CampaignChannel, CampaignStatus, MemberStatus, ResponseType } from './generated/prisma/enums';
-import { CustomerKind, LifecycleStatus, type SegmentRulesInput } from './generated/graphql';
+import { CustomerKind, LifecycleStatus } from './generated/graphql';
 import { PrismaClient } from './generated/prisma/client';
+import { fillStatistics } from './analysis';
+import type { SegmentRules } from './rules';
 
 // The segments, campaign states and member progress are shared with the benchmark's bulk
 // loader (bench/data.ts), so both show the same kind of demo.
@@ -13,7 +15,10 @@ export const DEMO_SEGMENTS = [
   { name: 'Churned', rules: { statuses: [LifecycleStatus.CHURNED] } },
   { name: 'Enterprise renewals', rules: { tagsAll: ['enterprise', 'renewal'] } },
   { name: 'Acme and Globex', rules: { companies: ['Acme', 'Globex'] } },
-] satisfies { name: string; rules: SegmentRulesInput }[];
+  { name: 'Ordered this quarter', rules: { orderedWithinDays: 90 } },
+  { name: 'Spent 10,000 USD', rules: { minMonetary: { currency: 'USD', minorUnits: '1000000' } } },
+  { name: 'Champions (RFM)', rules: { rfmScores: ['555', '554', '545', '455'] } },
+] satisfies { name: string; rules: SegmentRules }[];
 
 // Demo members get only as far as a response; responses are recorded for the last three steps.
 export const MEMBER_PROGRESS = [MemberStatus.TARGETED, MemberStatus.SENT, MemberStatus.OPENED, MemberStatus.CLICKED, MemberStatus.RESPONDED];
@@ -21,15 +26,31 @@ export const RESPONSE_OF_STATUS: Partial<Record<MemberStatus, ResponseType>> = {
 // One campaign in each state, the finished ones first.
 export const CAMPAIGN_STATUSES = [CampaignStatus.COMPLETED, CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED, CampaignStatus.DRAFT];
 
-// The customers (customer subgraph) and orders (sales subgraph) campaigns reach and earn.
-type Earlier = { customers: { id: string }[]; orders: { id: string; customerId: string }[] };
+// The customers (customer subgraph) and orders (sales subgraph) campaigns reach and earn, with
+// the state their events would carry: the seeds write no events, so marketing's read models of
+// them (KnownCustomer, OrderFact and the analysis) are filled from these.
+type Earlier = {
+  customers: { id: string; kind: string; status: string; ownerId: string | null; tags: string[] }[];
+  orders: { id: string; customerId: string; status: string; currency: string; totalMinor: bigint; placedAt: Date | null; createdAt: Date }[];
+};
 
 export const demoSeed: SubgraphSeed<Earlier, object> = {
-  steps: 5,
+  steps: 7,
   hasData: (databaseUrl) => withDatabase(PrismaClient, databaseUrl, async (prisma) => (await prisma.segment.count()) > 0),
   async seed(databaseUrl, { random, now, tableWritten }, { customers, orders }) {
     const channels = Object.values(CampaignChannel);
     return withDatabase(PrismaClient, databaseUrl, async (prisma) => {
+      await inChunks(
+        customers.map(({ id, kind, status, ownerId, tags }) => ({ id, kind, status, ownerId, tags })),
+        (data) => prisma.knownCustomer.createMany({ data }),
+      );
+      tableWritten();
+      await inChunks(
+        orders.map(({ id, customerId, status, currency, totalMinor, placedAt, createdAt }) => ({ orderId: id, customerId, status, currency, totalMinor, placedAt, createdAt })),
+        (data) => prisma.orderFact.createMany({ data }),
+      );
+      await fillStatistics(prisma);
+      tableWritten();
       const segments = DEMO_SEGMENTS.map((segment) => ({ id: randomUUID(), description: `Demo segment: ${segment.name}`, ...segment }));
       await inChunks(segments, (data) => prisma.segment.createMany({ data }));
       tableWritten();

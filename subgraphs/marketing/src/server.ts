@@ -4,6 +4,8 @@ import { peer } from '../../../lib/entity-client';
 import { runStandalone } from '../../../lib/http-server';
 import { startSubgraph, type SubgraphContext } from '../../../lib/subgraph';
 import { PrismaClient } from './generated/prisma/client';
+import { marketingOrders } from './analysis';
+import { marketingCustomers } from './known-customers';
 import { createLoaders, type Loaders } from './loaders';
 import { resolvers } from './resolvers';
 import type { Peers } from './service';
@@ -16,7 +18,14 @@ export const PEERS = ['customer', 'sales'] as const satisfies readonly (keyof Pe
 
 export function start(options: SubgraphOptions<Peers>) {
   return startSubgraph(
-    { name: 'marketing', schemaFile: path.join(__dirname, 'schema.graphql'), resolvers, Client: PrismaClient, createLoaders },
+    {
+      name: 'marketing',
+      schemaFile: path.join(__dirname, 'schema.graphql'),
+      resolvers,
+      Client: PrismaClient,
+      createLoaders,
+      consumers: [marketingCustomers, marketingOrders],
+    },
     options,
   );
 }

@@ -4,7 +4,9 @@ import { toMinorUnits } from '../../../lib/money';
 import { keyset, pageSize, sortColumn, toConnection, type RootListArgs } from '../../../lib/pagination';
 import { writeOrFail } from '../../../lib/prisma-errors';
 import { parseId, parseInput } from '../../../lib/inputs';
-import type { Prisma, PrismaClient } from './generated/prisma/client';
+import { appendEvent, appendEvents } from '../../../lib/events/outbox';
+import type { MemberStatus, Prisma, PrismaClient } from './generated/prisma/client';
+import { SOURCE } from './known-customers';
 import {
   campaignFilter,
   createCampaignInput,
@@ -18,6 +20,8 @@ import {
 import { canMoveCampaign, memberStatusAfter } from './rules';
 
 export type Peers = { customer: PeerService; sales: PeerService };
+
+type Tx = Prisma.TransactionClient;
 
 async function requireSegment(prisma: PrismaClient, segmentId: string | null | undefined) {
   if (!segmentId) return;
@@ -102,9 +106,57 @@ export async function updateCampaign(prisma: PrismaClient, rawId: unknown, rawIn
   });
 }
 
+// Writes that reference a customer or an order check it in KnownCustomer / OrderFact (kept from
+// the other services' events) and write in ONE transaction holding that row FOR SHARE. A
+// deletion places its hold on the same row FOR UPDATE (holdCustomer, holdOrder), so either the
+// write committed first and the hold counts it, or the write sees the hold and is refused.
+
+type KnownCustomerRow = { id: string; deleted: boolean; erased: boolean; held: boolean };
+type CustomerState = { id: string; kind: string; status: string; ownerId: string | null; tags: string[]; archived: boolean };
+
+// What a customer the write names lacks, in the words of the refusal, or null.
+const customerRefusal = (row: KnownCustomerRow | undefined) =>
+  !row || row.deleted ? 'does not exist' : row.erased ? 'has been erased' : row.held ? 'is being deleted' : null;
+
+// Customers not known here yet (their created event is still on its way), read through from
+// the customer service before the transaction so it holds no lock while it waits. A customer
+// the customer service does not know is left out, and refused.
+async function readThroughCustomers(prisma: PrismaClient, peers: Peers, customerIds: string[]): Promise<CustomerState[]> {
+  const known = new Set((await prisma.knownCustomer.findMany({ where: { id: { in: customerIds } }, select: { id: true } })).map((row) => row.id));
+  const unknown = customerIds.filter((id) => !known.has(id));
+  if (!unknown.length) return [];
+  const found = await fetchEntities<CustomerState>(peers.customer, 'Customer', unknown, 'id kind status ownerId tags archived');
+  return found.filter((customer): customer is CustomerState => customer !== null);
+}
+
+// Sequence 0, so the customer's first event still applies; a row that arrived meanwhile wins.
+async function lockCustomers(tx: Tx, readThrough: CustomerState[], customerIds: string[]): Promise<Map<string, KnownCustomerRow>> {
+  if (readThrough.length) await tx.knownCustomer.createMany({ data: readThrough.map((customer) => ({ ...customer, sequence: 0 })), skipDuplicates: true });
+  const rows = await tx.$queryRaw<KnownCustomerRow[]>`
+    SELECT "id"::text, "deleted", "erased", "deletionHoldId" IS NOT NULL AS "held" FROM "KnownCustomer" WHERE "id" = ANY(${customerIds}::uuid[]) FOR SHARE`;
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+async function lockMember(tx: Tx, campaignId: string, customerId: string, field: string) {
+  const [member] = await tx.$queryRaw<{ id: string; status: MemberStatus }[]>`
+    SELECT "id"::text, "status"::text AS "status" FROM "CampaignMember" WHERE "campaignId" = ${campaignId}::uuid AND "customerId" = ${customerId}::uuid FOR UPDATE`;
+  if (!member) throw badUserInput(`${field}: customer ${customerId} is not a member of campaign ${campaignId}`, field);
+  return member;
+}
+
+// Members and attributions go with the campaign (responses too, which have no removal event).
 export async function deleteCampaign(prisma: PrismaClient, rawId: unknown) {
   const id = parseId(rawId);
-  await writeOrFail(() => prisma.campaign.delete({ where: { id } }), { target: { typeName: 'Campaign', id } });
+  await prisma.$transaction(async (tx) => {
+    const members = await tx.$queryRaw<{ id: string; customerId: string; status: MemberStatus }[]>`
+      DELETE FROM "CampaignMember" WHERE "campaignId" = ${id}::uuid RETURNING "id"::text, "customerId"::text, "status"::text`;
+    const attributions = await tx.$queryRaw<{ id: string; orderId: string; customerId: string }[]>`
+      DELETE FROM "OrderAttribution" WHERE "campaignId" = ${id}::uuid RETURNING "id"::text, "orderId"::text, "customerId"::text`;
+    const { count } = await tx.campaign.deleteMany({ where: { id } });
+    if (count === 0) throw notFound('Campaign', id);
+    await appendEvents(tx, SOURCE, 'campaign-member.removed', members.map((member) => ({ aggregateId: member.id, data: { campaignId: id, customerId: member.customerId, status: member.status } })));
+    await appendEvents(tx, SOURCE, 'order-attribution.removed', attributions.map((row) => ({ aggregateId: row.id, data: { campaignId: id, orderId: row.orderId, customerId: row.customerId } })));
+  });
   return id;
 }
 
@@ -113,19 +165,22 @@ export async function addCampaignMembers(prisma: PrismaClient, peers: Peers, raw
   const customerIds = [...new Set(parseInput(memberIds, rawCustomerIds, 'customerIds'))];
   const campaign = await requireCampaign(prisma, campaignId);
   if (campaign.status === 'COMPLETED') throw conflict(`Campaign ${campaignId} is COMPLETED`, 'campaignId');
-  const customers = await fetchEntities<{ id: string }>(peers.customer, 'Customer', customerIds, 'id');
-  const missing = customerIds.findIndex((_, index) => !customers[index]);
-  if (missing >= 0) {
-    throw badUserInput(`customerIds.${missing}: customer ${customerIds[missing]} does not exist`, `customerIds.${missing}`);
-  }
-  await prisma.campaignMember.createMany({ data: customerIds.map((customerId) => ({ campaignId, customerId })), skipDuplicates: true });
+  const readThrough = await readThroughCustomers(prisma, peers, customerIds);
+  await prisma.$transaction(async (tx) => {
+    const known = await lockCustomers(tx, readThrough, customerIds);
+    customerIds.forEach((customerId, index) => {
+      const refusal = customerRefusal(known.get(customerId));
+      if (refusal) throw badUserInput(`customerIds.${index}: customer ${customerId} ${refusal}`, `customerIds.${index}`);
+    });
+    // Only the rows it inserted come back, so existing members get no second event.
+    const added = await tx.campaignMember.createManyAndReturn({
+      data: customerIds.map((customerId) => ({ campaignId, customerId })),
+      skipDuplicates: true,
+      select: { id: true, customerId: true, status: true },
+    });
+    await appendEvents(tx, SOURCE, 'campaign-member.added', added.map((member) => ({ aggregateId: member.id, data: { campaignId, customerId: member.customerId, status: member.status } })));
+  });
   return campaign;
-}
-
-async function requireMember(prisma: PrismaClient, campaignId: string, customerId: string, field: string) {
-  const member = await prisma.campaignMember.findUnique({ where: { campaignId_customerId: { campaignId, customerId } } });
-  if (!member) throw badUserInput(`${field}: customer ${customerId} is not a member of campaign ${campaignId}`, field);
-  return member;
 }
 
 export async function updateMemberStatus(prisma: PrismaClient, rawCampaignId: unknown, rawCustomerId: unknown, rawStatus: unknown) {
@@ -133,42 +188,100 @@ export async function updateMemberStatus(prisma: PrismaClient, rawCampaignId: un
   const customerId = parseId(rawCustomerId, 'customerId');
   const status = parseInput(memberStatus, rawStatus, 'status');
   await requireCampaign(prisma, campaignId);
-  const member = await requireMember(prisma, campaignId, customerId, 'customerId');
-  return prisma.campaignMember.update({ where: { id: member.id }, data: { status } });
+  return prisma.$transaction(async (tx) => {
+    const member = await lockMember(tx, campaignId, customerId, 'customerId');
+    const updated = await tx.campaignMember.update({ where: { id: member.id }, data: { status } });
+    if (member.status !== status) await appendEvent(tx, SOURCE, 'campaign-member.status-changed', member.id, { campaignId, customerId, status });
+    return updated;
+  });
 }
 
 export async function removeCampaignMember(prisma: PrismaClient, rawCampaignId: unknown, rawCustomerId: unknown) {
   const campaignId = parseId(rawCampaignId, 'campaignId');
   const customerId = parseId(rawCustomerId, 'customerId');
   await requireCampaign(prisma, campaignId);
-  const member = await requireMember(prisma, campaignId, customerId, 'customerId');
-  await prisma.campaignMember.delete({ where: { id: member.id } });
+  await prisma.$transaction(async (tx) => {
+    const member = await lockMember(tx, campaignId, customerId, 'customerId');
+    await tx.campaignMember.delete({ where: { id: member.id } });
+    await appendEvent(tx, SOURCE, 'campaign-member.removed', member.id, { campaignId, customerId, status: member.status });
+  });
   return customerId;
 }
 
-export async function recordResponse(prisma: PrismaClient, rawInput: unknown) {
+export async function recordResponse(prisma: PrismaClient, peers: Peers, rawInput: unknown) {
   const input = parseInput(recordResponseInput, rawInput, 'input');
   await requireCampaign(prisma, input.campaignId, 'input.campaignId');
-  const member = await requireMember(prisma, input.campaignId, input.customerId, 'input.customerId');
-  const [response] = await prisma.$transaction([
-    prisma.campaignResponse.create({ data: { ...input, occurredAt: input.occurredAt ?? new Date() } }),
-    prisma.campaignMember.update({ where: { id: member.id }, data: { status: memberStatusAfter(member.status, input.type) } }),
-  ]);
-  return response;
+  // Asked first, so a customer who is no member is told so without the customer service.
+  const existing = await prisma.campaignMember.findUnique({ where: { campaignId_customerId: { campaignId: input.campaignId, customerId: input.customerId } }, select: { id: true } });
+  if (!existing) throw badUserInput(`input.customerId: customer ${input.customerId} is not a member of campaign ${input.campaignId}`, 'input.customerId');
+  const readThrough = await readThroughCustomers(prisma, peers, [input.customerId]);
+  return prisma.$transaction(async (tx) => {
+    // The customer before the member, in the order the erasure takes them, so neither waits on the other forever.
+    const refusal = customerRefusal((await lockCustomers(tx, readThrough, [input.customerId])).get(input.customerId));
+    if (refusal) throw badUserInput(`input.customerId: customer ${input.customerId} ${refusal}`, 'input.customerId');
+    const member = await lockMember(tx, input.campaignId, input.customerId, 'input.customerId');
+    const response = await tx.campaignResponse.create({ data: { ...input, occurredAt: input.occurredAt ?? new Date() } });
+    const status = memberStatusAfter(member.status, input.type);
+    if (status !== member.status) {
+      await tx.campaignMember.update({ where: { id: member.id }, data: { status } });
+      await appendEvent(tx, SOURCE, 'campaign-member.status-changed', member.id, { campaignId: input.campaignId, customerId: input.customerId, status });
+    }
+    await appendEvent(tx, SOURCE, 'campaign-response.recorded', response.id, {
+      campaignId: input.campaignId,
+      customerId: input.customerId,
+      type: input.type,
+      occurredAt: response.occurredAt.toISOString(),
+    });
+    return response;
+  });
 }
 
-type OrderRef = { id: string; customer: { id: string } | null };
+type OrderState = { id: string; customer: { id: string } | null; status: string; total: { currency: string; minorUnits: string }; placedAt: string | null; createdAt: string };
+
+// An order not known here yet, read through from the sales service (sequence 0, so its first
+// event still applies); null when sales does not know it either.
+async function readThroughOrder(peers: Peers, orderId: string): Promise<Prisma.OrderFactCreateManyInput | null> {
+  const [order] = await fetchEntities<OrderState>(peers.sales, 'Order', [orderId], 'id customer { id } status total { currency minorUnits } placedAt createdAt');
+  if (!order?.customer) return null;
+  return {
+    orderId,
+    customerId: order.customer.id,
+    status: order.status,
+    currency: order.total.currency,
+    totalMinor: BigInt(order.total.minorUnits),
+    placedAt: order.placedAt ? new Date(order.placedAt) : null,
+    createdAt: new Date(order.createdAt),
+    sequence: 0,
+  };
+}
+
+type OrderFactRow = { customerId: string; deleted: boolean; held: boolean };
+
+async function lockOrder(tx: Tx, readThrough: Prisma.OrderFactCreateManyInput | null, orderId: string): Promise<OrderFactRow | undefined> {
+  if (readThrough) await tx.orderFact.createMany({ data: [readThrough], skipDuplicates: true });
+  const [row] = await tx.$queryRaw<OrderFactRow[]>`
+    SELECT "customerId"::text, "deleted", "deletionHoldId" IS NOT NULL AS "held" FROM "OrderFact" WHERE "orderId" = ${orderId}::uuid FOR SHARE`;
+  return row;
+}
 
 export async function attributeOrder(prisma: PrismaClient, peers: Peers, rawCampaignId: unknown, rawOrderId: unknown) {
   const campaignId = parseId(rawCampaignId, 'campaignId');
   const orderId = parseId(rawOrderId, 'orderId');
   const campaign = await requireCampaign(prisma, campaignId);
-  const [order] = await fetchEntities<OrderRef>(peers.sales, 'Order', [orderId], 'id customer { id }');
-  if (!order?.customer) throw badUserInput(`orderId: order ${orderId} does not exist`, 'orderId');
-  await prisma.orderAttribution.upsert({
-    where: { campaignId_orderId: { campaignId, orderId } },
-    create: { campaignId, orderId, customerId: order.customer.id },
-    update: {},
+  const known = await prisma.orderFact.findUnique({ where: { orderId }, select: { customerId: true } });
+  const readThrough = known ? null : await readThroughOrder(peers, orderId);
+  const customerId = known?.customerId ?? readThrough?.customerId;
+  if (!customerId) throw badUserInput(`orderId: order ${orderId} does not exist`, 'orderId');
+  const readThroughCustomer = await readThroughCustomers(prisma, peers, [customerId]);
+  await prisma.$transaction(async (tx) => {
+    const order = await lockOrder(tx, readThrough, orderId);
+    if (!order || order.deleted) throw badUserInput(`orderId: order ${orderId} does not exist`, 'orderId');
+    if (order.held) throw badUserInput(`orderId: order ${orderId} is being deleted`, 'orderId');
+    // The attribution names the order's customer too, whose deletion counts it.
+    const refusal = customerRefusal((await lockCustomers(tx, readThroughCustomer, [order.customerId])).get(order.customerId));
+    if (refusal) throw badUserInput(`orderId: customer ${order.customerId} of order ${orderId} ${refusal}`, 'orderId');
+    const [added] = await tx.orderAttribution.createManyAndReturn({ data: [{ campaignId, orderId, customerId: order.customerId }], skipDuplicates: true, select: { id: true } });
+    if (added) await appendEvent(tx, SOURCE, 'order-attribution.added', added.id, { campaignId, orderId, customerId: order.customerId });
   });
   return campaign;
 }
@@ -177,7 +290,71 @@ export async function removeOrderAttribution(prisma: PrismaClient, rawCampaignId
   const campaignId = parseId(rawCampaignId, 'campaignId');
   const orderId = parseId(rawOrderId, 'orderId');
   const campaign = await requireCampaign(prisma, campaignId);
-  const { count } = await prisma.orderAttribution.deleteMany({ where: { campaignId, orderId } });
-  if (count === 0) throw badUserInput(`orderId: order ${orderId} is not attributed to campaign ${campaignId}`, 'orderId');
+  await prisma.$transaction(async (tx) => {
+    const [removed] = await tx.$queryRaw<{ id: string; customerId: string }[]>`
+      DELETE FROM "OrderAttribution" WHERE "campaignId" = ${campaignId}::uuid AND "orderId" = ${orderId}::uuid RETURNING "id"::text, "customerId"::text`;
+    if (!removed) throw badUserInput(`orderId: order ${orderId} is not attributed to campaign ${campaignId}`, 'orderId');
+    await appendEvent(tx, SOURCE, 'order-attribution.removed', removed.id, { campaignId, orderId, customerId: removed.customerId });
+  });
   return campaign;
+}
+
+// Thrown inside a hold's transaction to roll all of it back (the hold and any row it inserted).
+class HoldRefused {
+  constructor(readonly reasons: string[]) {}
+}
+
+async function unlessRefused(hold: Promise<string[]>): Promise<string[]> {
+  try {
+    return await hold;
+  } catch (error) {
+    if (error instanceof HoldRefused) return error.reasons;
+    throw error;
+  }
+}
+
+const counted = (count: number, one: string, many: string) => (count ? [`${count} ${count === 1 ? one : many}`] : []);
+
+// deleteCustomer's first phase (customer service): the UPDATE locks the row as FOR UPDATE would,
+// then the references are counted; any reference refuses, and nothing stays held. A customer
+// not seen here yet gets a row without state, which its events fill in.
+export async function holdCustomer(prisma: PrismaClient, rawCustomerId: unknown, rawHoldId: unknown): Promise<string[]> {
+  const customerId = parseId(rawCustomerId, 'customerId');
+  const holdId = parseId(rawHoldId, 'holdId');
+  return unlessRefused(
+    prisma.$transaction(async (tx) => {
+      await tx.knownCustomer.createMany({ data: [{ id: customerId }], skipDuplicates: true });
+      await tx.knownCustomer.update({ where: { id: customerId }, data: { deletionHoldId: holdId } });
+      const [counts] = await tx.$queryRaw<{ memberships: number; responses: number; attributions: number }[]>`
+        SELECT (SELECT count(*)::int FROM "CampaignMember" WHERE "customerId" = ${customerId}::uuid) AS "memberships",
+               (SELECT count(*)::int FROM "CampaignResponse" WHERE "customerId" = ${customerId}::uuid) AS "responses",
+               (SELECT count(*)::int FROM "OrderAttribution" WHERE "customerId" = ${customerId}::uuid) AS "attributions"`;
+      const reasons = [
+        ...counted(counts.memberships, 'campaign membership', 'campaign memberships'),
+        ...counted(counts.responses, 'campaign response', 'campaign responses'),
+        ...counted(counts.attributions, 'order attribution', 'order attributions'),
+      ];
+      if (reasons.length) throw new HoldRefused(reasons);
+      return [];
+    }),
+  );
+}
+
+// deleteOrder's first phase (sales service), as holdCustomer. Sales, which asks, still has the
+// order, so an order not seen here yet is read through from it. One sales does not know has no
+// row to hold, and nothing can be attributed it.
+export async function holdOrder(prisma: PrismaClient, peers: Peers, rawOrderId: unknown, rawHoldId: unknown): Promise<string[]> {
+  const orderId = parseId(rawOrderId, 'orderId');
+  const holdId = parseId(rawHoldId, 'holdId');
+  const known = await prisma.orderFact.findUnique({ where: { orderId }, select: { orderId: true } });
+  const readThrough = known ? null : await readThroughOrder(peers, orderId);
+  return unlessRefused(
+    prisma.$transaction(async (tx) => {
+      if (readThrough) await tx.orderFact.createMany({ data: [readThrough], skipDuplicates: true });
+      await tx.orderFact.updateMany({ where: { orderId }, data: { deletionHoldId: holdId } });
+      const campaigns = await tx.orderAttribution.count({ where: { orderId } });
+      if (campaigns) throw new HoldRefused([`attributed to ${campaigns} ${campaigns === 1 ? 'campaign' : 'campaigns'}`]);
+      return [];
+    }),
+  );
 }

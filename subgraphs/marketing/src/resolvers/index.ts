@@ -4,11 +4,15 @@ import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import { scalarResolvers } from '../../../../lib/scalars';
 import { parseId } from '../../../../lib/inputs';
 import type { Resolvers } from '../generated/graphql';
-import { matchesSegment, type CustomerAttributes, type SegmentRules } from '../rules';
+import type { SegmentModel } from './models';
+import { matchesSegment, recencyDays, rfmScore, usesAnalysis, type CustomerAttributes, type SegmentRules } from '../rules';
 import * as service from '../service';
 
 // A campaign deleted since the membership was read is no longer one the customer belongs to.
 const present = <T>(values: (T | null)[]): T[] => values.filter((value): value is T => value !== null);
+
+// What inputs.ts's segmentRules wrote to the column.
+const rulesOf = (segment: SegmentModel) => segment.rules as SegmentRules;
 
 export const resolvers = {
   ...scalarResolvers,
@@ -28,22 +32,39 @@ export const resolvers = {
     addCampaignMembers: (_, args, { prisma, peers }) => service.addCampaignMembers(prisma, peers, args.campaignId, args.customerIds),
     updateCampaignMemberStatus: (_, args, { prisma }) => service.updateMemberStatus(prisma, args.campaignId, args.customerId, args.status),
     removeCampaignMember: (_, args, { prisma }) => service.removeCampaignMember(prisma, args.campaignId, args.customerId),
-    recordCampaignResponse: (_, args, { prisma }) => service.recordResponse(prisma, args.input),
+    recordCampaignResponse: (_, args, { prisma, peers }) => service.recordResponse(prisma, peers, args.input),
     attributeOrder: (_, args, { prisma, peers }) => service.attributeOrder(prisma, peers, args.campaignId, args.orderId),
     removeOrderAttribution: (_, args, { prisma }) => service.removeOrderAttribution(prisma, args.campaignId, args.orderId),
+    _holdCustomerInMarketing: (_, args, { prisma }) => service.holdCustomer(prisma, args.customerId, args.holdId),
+    _holdOrderInMarketing: (_, args, { prisma, peers }) => service.holdOrder(prisma, peers, args.orderId, args.holdId),
   },
   Customer: {
-    segments: async (customer, _, { loaders }) => {
+    segments: async (customer, _, { loaders, allows }) => {
       // The gateway sends these with the representation, as the field's @requires asks.
       const attributes = customer as CustomerAttributes;
-      return (await loaders.allSegments.load('all')).filter((segment) => matchesSegment(segment.rules as SegmentRules, attributes));
+      // Matching an analysis rule would tell a caller who may not read rfm what it holds.
+      const segments = (await loaders.allSegments.load('all')).filter((segment) => allows('Customer.rfm') || !usesAnalysis(rulesOf(segment)));
+      const analysis = segments.some((segment) => usesAnalysis(rulesOf(segment))) ? await loaders.rfmByCustomer.load(customer.id) : [];
+      const orders = analysis.map((row) => ({ ...row, score: rfmScore(row) }));
+      const now = Date.now();
+      return segments.filter((segment) => matchesSegment(rulesOf(segment), attributes, orders, now));
     },
+    rfm: (customer, _, { loaders }) => loaders.rfmByCustomer.load(customer.id),
     campaigns: async (customer, _, { loaders }) =>
       present(allLoaded(await loaders.campaign.loadMany(await loaders.campaignIdsByCustomer.load(customer.id)))),
   },
   Segment: {
     __resolveReference: (ref, { loaders }) => loaders.segment.load(ref.id),
+    rules: (segment) => rulesOf(segment),
     campaigns: (segment, _, { loaders }) => loaders.campaignsBySegment.load(segment.id),
+  },
+  SegmentRules: {
+    minMonetary: (rules) => (rules.minMonetary ? toMoney(BigInt(rules.minMonetary.minorUnits), rules.minMonetary.currency) : null),
+  },
+  RfmAnalysis: {
+    recencyDays: (row) => recencyDays(row.lastOrderAt, Date.now()),
+    monetary: (row) => toMoney(row.monetaryMinor, row.currency),
+    score: (row) => rfmScore(row),
   },
   Campaign: {
     __resolveReference: (ref, { loaders }) => loaders.campaign.load(ref.id),
