@@ -1,5 +1,5 @@
 import { toMoney } from '../../../lib/money';
-import { canMoveOrder, conversions, returnOnInvestment, revenueByCurrency, weightedAmount } from './rules';
+import { canMoveOrder, conversions, customerReferences, customerRefusal, returnOnInvestment, revenueByCurrency, weightedAmount } from './rules';
 
 const order = (status: 'DRAFT' | 'PLACED' | 'PAID' | 'FULFILLED' | 'CANCELLED', totalMinor: bigint, currency = 'USD') => ({ status, totalMinor, currency });
 
@@ -29,5 +29,22 @@ describe('sales rules', () => {
 
   it('weights a deal by its probability, rounding down to the minor unit', () => {
     expect(weightedAmount(999n, 50, 'USD')).toEqual(toMoney(499n, 'USD'));
+  });
+
+  it('refuses a customer that is gone, erased, being deleted or archived, in that order', () => {
+    const standing = { archived: false, deleted: false, erased: false, deletionHoldId: null };
+    expect(customerRefusal(standing)).toBeNull();
+    expect(customerRefusal(undefined)).toBe('does not exist');
+    expect(customerRefusal({ ...standing, deleted: true, archived: true })).toBe('does not exist');
+    expect(customerRefusal({ ...standing, erased: true, deletionHoldId: 'h' })).toBe('has been erased');
+    expect(customerRefusal({ ...standing, deletionHoldId: 'h', archived: true })).toBe('is being deleted');
+    expect(customerRefusal({ ...standing, archived: true })).toBe('is archived');
+  });
+
+  it('lists what keeps a customer from being deleted', () => {
+    expect(customerReferences(0, 0)).toEqual([]);
+    expect(customerReferences(1, 0)).toEqual(['1 order']);
+    expect(customerReferences(3, 2)).toEqual(['3 orders', '2 opportunities']);
+    expect(customerReferences(0, 1)).toEqual(['1 opportunity']);
   });
 });

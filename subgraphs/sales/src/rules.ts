@@ -13,6 +13,30 @@ export function canMoveOrder(from: OrderStatus, to: OrderStatus): boolean {
   return orderFlow[from].includes(to);
 }
 
+// Orders that may be deleted; the others are part of the sales record.
+export const DELETABLE_STATUSES: OrderStatus[] = ['DRAFT', 'CANCELLED'];
+
+// What sales knows of a customer when an order or deal is to name it.
+export type CustomerStanding = { archived: boolean; deleted: boolean; erased: boolean; deletionHoldId: string | null };
+
+// Why a new order or deal may not name the customer, or null when it may.
+export function customerRefusal(customer: CustomerStanding | undefined): string | null {
+  if (!customer || customer.deleted) return 'does not exist';
+  if (customer.erased) return 'has been erased';
+  if (customer.deletionHoldId) return 'is being deleted';
+  if (customer.archived) return 'is archived';
+  return null;
+}
+
+const counted = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+
+// What keeps a customer from being deleted, as deleteCustomer's refusal lists it.
+export function customerReferences(orders: number, opportunities: number): string[] {
+  return [orders ? counted(orders, 'order', 'orders') : null, opportunities ? counted(opportunities, 'opportunity', 'opportunities') : null].filter(
+    (reference): reference is string => reference !== null,
+  );
+}
+
 // Orders that count as revenue, and the ones that count as a conversion.
 export const REVENUE_STATUSES: OrderStatus[] = ['PLACED', 'PAID', 'FULFILLED'];
 export const CONVERTED_STATUSES: OrderStatus[] = ['PAID', 'FULFILLED'];

@@ -33,10 +33,11 @@ export const resolvers = {
     deleteProduct: (_, args, { prisma }) => service.deleteProduct(prisma, args.id),
     createOrder: (_, args, { prisma, peers }) => service.createOrder(prisma, peers, args.input),
     updateOrderStatus: (_, args, { prisma }) => service.updateOrderStatus(prisma, args.id, args.status),
-    deleteOrder: (_, args, { prisma }) => service.deleteOrder(prisma, args.id),
+    deleteOrder: (_, args, { prisma, peers }) => service.deleteOrder(prisma, peers, args.id),
     createOpportunity: (_, args, { prisma, peers }) => service.createOpportunity(prisma, peers, args.input),
     updateOpportunity: (_, args, { prisma }) => service.updateOpportunity(prisma, args.id, args.input),
     deleteOpportunity: (_, args, { prisma }) => service.deleteOpportunity(prisma, args.id),
+    _holdCustomerInSales: (_, args, { prisma }) => service.holdCustomer(prisma, args.customerId, args.holdId),
   },
   Customer: {
     orders: async (customer, args, { loaders }) => {
