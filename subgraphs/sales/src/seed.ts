@@ -3,16 +3,24 @@ import { DAY_MS, inChunks, withDatabase, type SubgraphSeed } from '../../../lib/
 import { OpportunityStage, OrderStatus } from './generated/prisma/enums';
 import { PrismaClient } from './generated/prisma/client';
 
-// The customers (from the customer subgraph's seed) that orders and deals are for.
-type Earlier = { customers: { id: string; company: string; ownerId: string }[] };
+// The customers (from the customer subgraph's seed) that orders and deals are for, with the
+// state sales keeps of them where the customer seed gives it.
+type Earlier = { customers: { id: string; company: string; ownerId: string; status?: string; kind?: string; tags?: string[]; archived?: boolean }[] };
 // What marketing's demo attributions refer to.
 export type DemoOrder = { id: string; customerId: string };
 
 export const demoSeed: SubgraphSeed<Earlier, { orders: DemoOrder[] }> = {
-  steps: 4,
+  steps: 5,
   hasData: (databaseUrl) => withDatabase(PrismaClient, databaseUrl, async (prisma) => (await prisma.product.count()) > 0),
   async seed(databaseUrl, { size, random, now, tableWritten }, { customers }) {
     return withDatabase(PrismaClient, databaseUrl, async (prisma) => {
+      // The seed writes no events, so the customers sales knows are written here; sequence 0
+      // lets the customer's first event apply over them.
+      await inChunks(
+        customers.map(({ id, ownerId, status, kind, tags, archived }) => ({ id, ownerId, status: status ?? null, kind: kind ?? null, tags: tags ?? [], archived: archived ?? false, sequence: 0 })),
+        (data) => prisma.knownCustomer.createMany({ data }),
+      );
+      tableWritten();
       const products = Array.from({ length: 40 }, (_, index) => ({
         id: randomUUID(),
         sku: `SKU-${String(index + 1).padStart(4, '0')}`,
