@@ -166,8 +166,10 @@ describe(`${PAIRS} concurrent pairs of conflicting cross-service writes`, () => 
         { id: campaignId },
         as,
       );
+      // A role that may not read orders sees them hidden, not the campaign lost.
       expect(read.body.errors?.filter((error) => error.extensions?.code !== 'FORBIDDEN') ?? []).toEqual([]);
-      expect(read.body.data?.campaign?.attributedOrders?.length ?? -1).toBe(attributedCount);
+      expect(read.body.data?.campaign).not.toBeNull();
+      if (as === 'admin') expect(read.body.data!.campaign.attributedOrders).toHaveLength(attributedCount);
     }
   }, 600_000);
 });

@@ -21,7 +21,7 @@ export type TestPlatform = Platform & {
   // Straight to a subgraph, signed as the gateway would sign the caller.
   subgraphGql<T = Record<string, any>>(name: SubgraphName, query: string, variables?: Record<string, unknown>, as?: Caller): Promise<GraphQLResponse<T>>;
   sql<T = Record<string, unknown>>(name: SubgraphName, query: string, values?: unknown[]): Promise<T[]>;
-  // Rows in every table of every subgraph: a rejected request must leave them all as they were.
+  // Rows in every table of every subgraph (as 'sales.Order'): a rejected request must leave them all as they were.
   rowCounts(): Promise<Record<string, number>>;
   eventTransport: 'nats' | 'in-process';
   // Waits until every outbox is published and every consumer has applied what it was sent,
@@ -74,7 +74,8 @@ export async function startTestPlatform(): Promise<TestPlatform> {
       for (const name of SUBGRAPH_NAMES) {
         const tables = await testPlatform.sql<{ table_name: string }>(name, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_prisma_migrations' ORDER BY table_name");
         const [row] = await testPlatform.sql<Record<string, number>>(name, `SELECT ${tables.map(({ table_name: table }) => `(SELECT count(*) FROM "${table}")::int AS "${table}"`).join(', ')}`);
-        Object.assign(counts, row);
+        // Every subgraph has its own outbox and inbox tables, so counts are named by database too.
+        for (const [table, count] of Object.entries(row)) counts[`${name}.${table}`] = count;
       }
       return counts;
     },
