@@ -1,9 +1,12 @@
-import { conflict, notFound, badUserInput } from '../../../lib/errors';
-import { fetchEntities, type PeerService } from '../../../lib/entity-client';
+import { randomUUID } from 'node:crypto';
+import { timeLeftMs, WRITE_MARGIN_MS } from '../../../lib/deadline';
+import { conflict, notFound, badUserInput, SubgraphUnavailableError } from '../../../lib/errors';
+import { callPeerMutation, type PeerService } from '../../../lib/entity-client';
+import { appendEvent } from '../../../lib/events/outbox';
 import { keyset, pageSize, sortColumn, toConnection, type RootListArgs } from '../../../lib/pagination';
 import { writeOrFail } from '../../../lib/prisma-errors';
 import { parseId, parseInput } from '../../../lib/inputs';
-import type { Prisma, PrismaClient } from './generated/prisma/client';
+import { Prisma, type Customer, type LifecycleStatus, type PrismaClient } from './generated/prisma/client';
 import {
   createContactInput,
   createCustomerInput,
@@ -50,10 +53,45 @@ export async function listCustomers(prisma: PrismaClient, args: RootListArgs<key
 }
 
 const EMAIL_TAKEN = { message: 'a customer with this email already exists', field: 'input.email' };
+const SOURCE = 'customer';
+const ERASED_NAME = 'Erased customer';
+
+// What other services learn of a customer: its state, never the person (lib/events/catalog.ts).
+function customerState(customer: Customer) {
+  return { status: customer.status, kind: customer.kind, ownerId: customer.ownerId, tags: customer.tags, archived: customer.archivedAt !== null };
+}
+
+const erased = (id: string, field = 'id') => conflict(`Customer ${id} has been erased; it can no longer be changed`, field);
+
+type LockedCustomer = { status: LifecycleStatus; erasedAt: Date | null; deletionHoldId: string | null };
+const LOCKS = { share: Prisma.sql`FOR SHARE`, update: Prisma.sql`FOR UPDATE` };
+
+// Held until the transaction ends, so an erasure cannot slip in between a check and the write
+// that relies on it (FOR SHARE for rows added to the customer, FOR UPDATE to change it).
+async function lockCustomer(tx: Prisma.TransactionClient, id: string, mode: keyof typeof LOCKS): Promise<LockedCustomer | undefined> {
+  const [row] = await tx.$queryRaw<LockedCustomer[]>`
+    SELECT "status"::text AS "status", "erasedAt", "deletionHoldId"::text AS "deletionHoldId" FROM "Customer" WHERE "id" = ${id}::uuid ${LOCKS[mode]}`;
+  return row;
+}
+
+async function lockToChange(tx: Prisma.TransactionClient, id: string): Promise<LockedCustomer> {
+  const customer = await lockCustomer(tx, id, 'update');
+  if (!customer) throw notFound('Customer', id);
+  if (customer.erasedAt) throw erased(id);
+  return customer;
+}
 
 export async function createCustomer(prisma: PrismaClient, rawInput: unknown) {
   const input = parseInput(createCustomerInput, rawInput, 'input');
-  return writeOrFail(() => prisma.customer.create({ data: input }), { duplicate: EMAIL_TAKEN });
+  return writeOrFail(
+    () =>
+      prisma.$transaction(async (tx) => {
+        const customer = await tx.customer.create({ data: input });
+        await appendEvent(tx, SOURCE, 'customer.created', customer.id, customerState(customer));
+        return customer;
+      }),
+    { duplicate: EMAIL_TAKEN },
+  );
 }
 
 export async function updateCustomer(prisma: PrismaClient, rawId: unknown, rawInput: unknown) {
@@ -61,55 +99,152 @@ export async function updateCustomer(prisma: PrismaClient, rawId: unknown, rawIn
   const input = parseInput(updateCustomerInput, rawInput, 'input');
   if (input.name === null) throw badUserInput('input.name: must not be null', 'input.name');
   return prisma.$transaction(async (tx) => {
-    const current = await tx.customer.findUnique({ where: { id }, select: { status: true } });
-    if (!current) throw notFound('Customer', id);
+    const current = await lockToChange(tx, id);
     if (input.status && !canMoveStatus(current.status, input.status)) {
       throw badUserInput(`input.status: a ${current.status} customer cannot become ${input.status}`, 'input.status');
     }
-    return writeOrFail(() => tx.customer.update({ where: { id }, data: input }), { target: { typeName: 'Customer', id }, duplicate: EMAIL_TAKEN });
+    const customer = await writeOrFail(() => tx.customer.update({ where: { id }, data: input }), { duplicate: EMAIL_TAKEN });
+    await appendEvent(tx, SOURCE, 'customer.updated', id, customerState(customer));
+    return customer;
   });
 }
 
 export async function setArchived(prisma: PrismaClient, rawId: unknown, archived: boolean) {
   const id = parseId(rawId);
-  return writeOrFail(() => prisma.customer.update({ where: { id }, data: { archivedAt: archived ? new Date() : null } }), { target: { typeName: 'Customer', id } });
+  return prisma.$transaction(async (tx) => {
+    await lockToChange(tx, id);
+    const customer = await tx.customer.update({ where: { id }, data: { archivedAt: archived ? new Date() : null } });
+    await appendEvent(tx, SOURCE, archived ? 'customer.archived' : 'customer.restored', id, customerState(customer));
+    return customer;
+  });
 }
 
-type SalesRecords = { id: string; orders: { totalCount: number } | null; opportunities: { totalCount: number } | null };
-type MarketingRecords = { id: string; campaigns: { id: string }[] | null };
+// Each service that keeps records of customers holds the customer (refusing new records of it)
+// or answers what it still has of it, e.g. ["3 orders", "1 opportunity"].
+const HOLD_MUTATIONS = {
+  sales: 'mutation($customerId: ID!, $holdId: ID!) { held: _holdCustomerInSales(customerId: $customerId, holdId: $holdId) }',
+  marketing: 'mutation($customerId: ID!, $holdId: ID!) { held: _holdCustomerInMarketing(customerId: $customerId, holdId: $holdId) }',
+} satisfies Record<keyof Peers, string>;
 
-// The customer's records in other services would be orphaned by a delete, so it is refused
-// while any exist; if a service cannot be asked, nothing is deleted.
+// A hold this old belongs to a deletion whose process died before it deleted or cancelled.
+export const STALE_HOLD_MS = 60_000;
+
+// Deletion is two-phase, because a check in another service followed by a delete here races
+// with new orders and memberships: this row is held (no second deletion, no erasure), then
+// each service holds the customer in the same transaction in which it counts its records, so
+// a record written before the hold is counted and one written after it is refused. Deleted
+// only when every service holds it and there is time to answer; otherwise every hold is
+// released (customer.deletion-cancelled) and nothing is deleted.
 export async function deleteCustomer(prisma: PrismaClient, peers: Peers, rawId: unknown) {
   const id = parseId(rawId);
-  const exists = await prisma.customer.findUnique({ where: { id }, select: { id: true } });
-  if (!exists) throw notFound('Customer', id);
-  const [[sales], [marketing]] = await Promise.all([
-    fetchEntities<SalesRecords>(peers.sales, 'Customer', [id], 'id orders(first: 0) { totalCount } opportunities(first: 0) { totalCount }'),
-    fetchEntities<MarketingRecords>(peers.marketing, 'Customer', [id], 'id campaigns { id }'),
-  ]);
-  const held = [
-    [sales?.orders?.totalCount ?? 0, 'orders'],
-    [sales?.opportunities?.totalCount ?? 0, 'opportunities'],
-    [marketing?.campaigns?.length ?? 0, 'campaign memberships'],
-  ].filter(([count]) => (count as number) > 0);
-  if (held.length > 0) {
-    const list = held.map(([count, what]) => `${count} ${what}`).join(', ');
-    throw conflict(`Customer ${id} still has ${list}; archive it instead`, 'id');
-  }
-  await writeOrFail(() => prisma.customer.delete({ where: { id } }), { target: { typeName: 'Customer', id } });
-  return id;
+  const holdId = randomUUID();
+  await holdForDeletion(prisma, id, holdId);
+  const names = Object.keys(HOLD_MUTATIONS) as (keyof Peers)[];
+  let lastToAnswer = names[0];
+  const answers = await Promise.allSettled(
+    names.map(async (name) => {
+      try {
+        return (await callPeerMutation<{ held: string[] }>(peers[name], HOLD_MUTATIONS[name], { customerId: id, holdId })).held;
+      } finally {
+        lastToAnswer = name;
+      }
+    }),
+  );
+  const stillHas = answers.flatMap((answer) => (answer.status === 'fulfilled' ? answer.value : []));
+  const failure = answers.find((answer): answer is PromiseRejectedResult => answer.status === 'rejected');
+  const inTime = timeLeftMs() >= WRITE_MARGIN_MS;
+  if (!stillHas.length && !failure && inTime && (await finishDeletion(prisma, id, holdId))) return id;
+  // A service that refused rolled its hold back; any other may hold the customer (one that
+  // did not answer may still have committed), so they are told to release it.
+  const peersMayHold = answers.some((answer) => answer.status === 'rejected' || answer.value.length === 0);
+  await cancelDeletion(prisma, id, holdId, peersMayHold ? 'always' : 'never');
+  // What a service still has refuses the deletion whatever the others would answer.
+  if (stillHas.length) throw conflict(`Customer ${id} still has ${stillHas.join(', ')}; archive it instead`, 'id');
+  if (failure) throw failure.reason;
+  if (!inTime) throw new SubgraphUnavailableError(peers[lastToAnswer].name, 'it answered too late to delete anything; nothing was deleted');
+  throw conflict(`the deletion of Customer ${id} took longer than ${STALE_HOLD_MS / 1000} s and was cancelled; nothing was deleted, try again`, 'id');
 }
 
-async function requireCustomer(prisma: PrismaClient, customerId: string) {
-  const customer = await prisma.customer.findUnique({ where: { id: customerId }, select: { id: true } });
-  if (!customer) throw badUserInput(`customer ${customerId} does not exist`, 'input.customerId');
+// Raw SQL so that the hold does not touch updatedAt: it changes nothing a client sees.
+async function holdForDeletion(prisma: PrismaClient, id: string, holdId: string): Promise<void> {
+  const held = await prisma.$executeRaw`
+    UPDATE "Customer" SET "deletionHoldId" = ${holdId}::uuid, "deletionStartedAt" = ${new Date()}
+    WHERE "id" = ${id}::uuid AND "deletionHoldId" IS NULL AND "erasedAt" IS NULL`;
+  if (held === 1) return;
+  const current = await prisma.customer.findUnique({ where: { id }, select: { erasedAt: true } });
+  if (!current) throw notFound('Customer', id);
+  if (current.erasedAt) throw erased(id);
+  throw conflict('a deletion of this customer is already in progress', 'id');
+}
+
+// False when the hold is gone: the sweeper cancelled a deletion that took too long.
+async function finishDeletion(prisma: PrismaClient, id: string, holdId: string): Promise<boolean> {
+  return prisma.$transaction(async (tx) => {
+    const { count } = await tx.customer.deleteMany({ where: { id, deletionHoldId: holdId } });
+    if (count === 0) return false;
+    await appendEvent(tx, SOURCE, 'customer.deleted', id, { holdId });
+    return true;
+  });
+}
+
+// announce: 'always' when other services may hold the customer for this deletion, even if the
+// sweeper released this row's hold first (a service's hold may have committed after it heard
+// of that cancellation); 'if-released' when only a hold still found here can be outstanding.
+async function cancelDeletion(prisma: PrismaClient, id: string, holdId: string, announce: 'always' | 'if-released' | 'never'): Promise<boolean> {
+  return prisma.$transaction(async (tx) => {
+    const released = await tx.$executeRaw`
+      UPDATE "Customer" SET "deletionHoldId" = NULL, "deletionStartedAt" = NULL WHERE "id" = ${id}::uuid AND "deletionHoldId" = ${holdId}::uuid`;
+    if (announce === 'always' || (announce === 'if-released' && released > 0)) await appendEvent(tx, SOURCE, 'customer.deletion-cancelled', id, { holdId });
+    return released > 0;
+  });
+}
+
+// Cancels the deletions a process started and never finished; returns how many it released.
+export async function cancelStaleDeletions(prisma: PrismaClient): Promise<number> {
+  const stale = await prisma.customer.findMany({
+    where: { deletionHoldId: { not: null }, deletionStartedAt: { lt: new Date(Date.now() - STALE_HOLD_MS) } },
+    select: { id: true, deletionHoldId: true },
+  });
+  let released = 0;
+  for (const { id, deletionHoldId } of stale) if (await cancelDeletion(prisma, id, deletionHoldId!, 'if-released')) released++;
+  return released;
+}
+
+// The right to be forgotten: the person goes, the row stays as a tombstone that orders and
+// campaign revenue keep pointing at; customer.erased asks every other service to erase what
+// it holds. Erasing again returns the tombstone and announces nothing.
+export async function eraseCustomer(prisma: PrismaClient, rawId: unknown) {
+  const id = parseId(rawId);
+  return prisma.$transaction(async (tx) => {
+    const current = await lockCustomer(tx, id, 'update');
+    if (!current) throw notFound('Customer', id);
+    if (current.erasedAt) return tx.customer.findUniqueOrThrow({ where: { id } });
+    // The deletion may still go ahead, which takes the person with it; if it is refused, the
+    // erasure can be asked again a moment later.
+    if (current.deletionHoldId) throw conflict('a deletion of this customer is in progress; try again once it has finished', 'id');
+    const erasedAt = new Date();
+    await tx.contact.deleteMany({ where: { customerId: id } });
+    await tx.interaction.deleteMany({ where: { customerId: id } });
+    const customer = await tx.customer.update({ where: { id }, data: { name: ERASED_NAME, email: null, phone: null, company: null, tags: [], erasedAt } });
+    await appendEvent(tx, SOURCE, 'customer.erased', id, { requestedAt: erasedAt.toISOString() });
+    return customer;
+  });
+}
+
+// Contacts and interactions are personal data: none is added to an erased customer, and the
+// lock keeps an erasure from running between the check and the insert.
+async function addToCustomer<T>(prisma: PrismaClient, customerId: string, write: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  return prisma.$transaction(async (tx) => {
+    const customer = await lockCustomer(tx, customerId, 'share');
+    if (!customer) throw badUserInput(`customer ${customerId} does not exist`, 'input.customerId');
+    if (customer.erasedAt) throw erased(customerId, 'input.customerId');
+    return write(tx);
+  });
 }
 
 export async function createContact(prisma: PrismaClient, rawInput: unknown) {
   const input = parseInput(createContactInput, rawInput, 'input');
-  await requireCustomer(prisma, input.customerId);
-  return prisma.contact.create({ data: input });
+  return addToCustomer(prisma, input.customerId, (tx) => tx.contact.create({ data: input }));
 }
 
 export async function updateContact(prisma: PrismaClient, rawId: unknown, rawInput: unknown) {
@@ -127,8 +262,7 @@ export async function deleteContact(prisma: PrismaClient, rawId: unknown) {
 
 export async function logInteraction(prisma: PrismaClient, rawInput: unknown) {
   const input = parseInput(logInteractionInput, rawInput, 'input');
-  await requireCustomer(prisma, input.customerId);
-  return prisma.interaction.create({ data: { ...input, occurredAt: input.occurredAt ?? new Date() } });
+  return addToCustomer(prisma, input.customerId, (tx) => tx.interaction.create({ data: { ...input, occurredAt: input.occurredAt ?? new Date() } }));
 }
 
 export async function deleteInteraction(prisma: PrismaClient, rawId: unknown) {
