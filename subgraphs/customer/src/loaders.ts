@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { childPagesByParent, sortColumn, type ChildColumn, type ChildList, type ChildPage } from '../../../lib/pagination';
-import { countsInKeyOrder, inKeyOrder, perArguments, validIds } from '../../../lib/loader-utils';
+import { countsInKeyOrder, groupedInKeyOrder, inKeyOrder, perArguments, validIds } from '../../../lib/loader-utils';
 import { Prisma, type Contact, type Customer, type Interaction, type PrismaClient } from './generated/prisma/client';
 
 const CONTACTS: ChildList<Contact> = {
@@ -27,6 +27,14 @@ export function createLoaders(prisma: PrismaClient) {
     ),
     interaction: new DataLoader<string, Interaction | null>(async (ids) =>
       inKeyOrder(await prisma.interaction.findMany({ where: { id: { in: validIds(ids) } } }), ids),
+    ),
+    // The other services' reports of an erasure, asked only for erased customers.
+    erasureReportsByCustomer: new DataLoader(async (customerIds: readonly string[]) =>
+      groupedInKeyOrder(
+        await prisma.customerErasure.findMany({ where: { customerId: { in: [...customerIds] } }, select: { customerId: true, service: true, erasedAt: true } }),
+        customerIds,
+        (row) => row.customerId,
+      ),
     ),
     contactsByCustomer: perArguments(
       (page: ChildPage) =>

@@ -1,7 +1,9 @@
+import { SUBGRAPH_NAMES } from '../../../../lib/config';
 import { scalarResolvers } from '../../../../lib/scalars';
 import { parseId } from '../../../../lib/inputs';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import type { Resolvers } from '../generated/graphql';
+import { erasureProgress } from '../rules';
 import * as service from '../service';
 
 export const resolvers = {
@@ -18,6 +20,7 @@ export const resolvers = {
     archiveCustomer: (_, args, { prisma }) => service.setArchived(prisma, args.id, true),
     restoreCustomer: (_, args, { prisma }) => service.setArchived(prisma, args.id, false),
     deleteCustomer: (_, args, { prisma, peers }) => service.deleteCustomer(prisma, peers, args.id),
+    eraseCustomer: (_, args, { prisma }) => service.eraseCustomer(prisma, args.id),
     createContact: (_, args, { prisma }) => service.createContact(prisma, args.input),
     updateContact: (_, args, { prisma }) => service.updateContact(prisma, args.id, args.input),
     deleteContact: (_, args, { prisma }) => service.deleteContact(prisma, args.id),
@@ -38,6 +41,8 @@ export const resolvers = {
       const page = await loaders.interactionsByCustomer({ first, after: args.after, type }).load(customer.id);
       return toChildConnection('Interaction', page, 'occurredAt', () => loaders.interactionCountByCustomer(type).load(customer.id));
     },
+    erasure: async (customer, _, { loaders }) =>
+      customer.erasedAt ? erasureProgress(customer.erasedAt, await loaders.erasureReportsByCustomer.load(customer.id), SUBGRAPH_NAMES, 'customer') : null,
   },
   Contact: {
     __resolveReference: (ref, { loaders }) => loaders.contact.load(ref.id),
