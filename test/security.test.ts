@@ -114,8 +114,14 @@ const FIELDS: { field: string; allowed: Caller[]; query: () => string; value: (d
   { field: 'Query.orders', allowed: ['admin', 'sales', 'viewer'], query: () => '{ orders { totalCount } }', value: (data) => data?.orders },
   { field: 'Query.opportunity', allowed: ['admin', 'sales', 'viewer'], query: () => `{ opportunity(id: "${ids.opportunity}") { amount { amount } } }`, value: (data) => data?.opportunity },
   { field: 'Query.opportunities', allowed: ['admin', 'sales', 'viewer'], query: () => '{ opportunities { totalCount } }', value: (data) => data?.opportunities },
-  // An order reached from marketing is resolved by sales, which guards the entity itself.
-  { field: 'Order', allowed: ['admin', 'sales', 'viewer'], query: () => `{ campaign(id: "${ids.campaign}") { attributedOrders { id total { amount } } } }`, value: (data) => data?.campaign?.attributedOrders?.[0]?.total },
+  // Orders reached from marketing: marketing refuses the field to the roles sales' Order refuses,
+  // so the campaign itself is still read (an entity refused in a list would take it with it).
+  {
+    field: 'Campaign.attributedOrders',
+    allowed: ['admin', 'sales', 'viewer'],
+    query: () => `{ campaign(id: "${ids.campaign}") { name attributedOrders { id total { amount } } } }`,
+    value: (data) => data?.campaign?.attributedOrders?.[0]?.total,
+  },
 ];
 
 describe('role matrix: sensitive fields', () => {

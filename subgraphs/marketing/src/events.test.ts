@@ -314,11 +314,15 @@ describe('orders: attribution checks and campaign reads', () => {
     await run(ATTRIBUTE, { c: createCampaign.id, o: deleted });
     // As if the attribution had been left behind by a deletion from before the holds.
     await applyOrderEvent(envelope('order.deleted', deleted, 3, { holdId: randomUUID(), customerId }));
-    for (const as of ['admin', 'marketing', 'viewer'] as const) {
+    for (const as of ['admin', 'viewer'] as const) {
       const read = await platform.gql('query ($id: ID!) { campaign(id: $id) { attributedOrderIds attributedOrders { id } } }', { id: createCampaign.id }, as);
       expectNoErrors(read);
       expect(read.body.data!.campaign).toEqual({ attributedOrderIds: [kept], attributedOrders: [{ id: kept }] });
     }
+    // Marketing may not read orders (sales' Order): the field alone is refused, not the campaign.
+    const asMarketing = await platform.gql('query ($id: ID!) { campaign(id: $id) { name attributedOrderIds attributedOrders { id } } }', { id: createCampaign.id }, 'marketing');
+    expect(asMarketing.body.data!.campaign).toEqual({ name: 'Reads', attributedOrderIds: [kept], attributedOrders: null });
+    expect(asMarketing.body.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
     const other = (await run('mutation { createCampaign(input: { name: "Other", channel: EMAIL, budget: { amount: "1", currency: "USD" } }) { id } }', {})).createCampaign.id;
     await expectRefused(ATTRIBUTE, { c: other, o: deleted }, 'orderId', `order ${deleted} does not exist`);
     const unknown = randomUUID();
