@@ -99,6 +99,15 @@ describe('outbox events of marketing writes', () => {
     }
   });
 
+  it('concurrent addCampaignMembers of overlapping customers all succeed, and each member is announced once', async () => {
+    const ids = (await platform.sql<{ id: string }>('customer', `INSERT INTO "Customer" ("id", "name", "updatedAt") SELECT gen_random_uuid(), 'Overlap ' || n, now() FROM generate_series(1, 20) AS n RETURNING id::text`)).map((row) => row.id);
+    const shuffled = (seed: number) => [...ids].sort((a, b) => ((a.charCodeAt(seed % 30) * 31 + seed) % 97) - ((b.charCodeAt(seed % 30) * 31 + seed) % 97) || a.localeCompare(b));
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, n) => platform.gql(ADD_MEMBERS, { c: campaignId, ids: n % 2 ? shuffled(n) : shuffled(n).reverse() })));
+    for (const answer of answers) expectNoErrors(answer);
+    const events = await outbox('campaign-member.added', `data->>'customerId' = ANY($2)`, [ids]);
+    expect(events.map((event) => event.data.customerId).sort()).toEqual([...ids].sort());
+  });
+
   it('addCampaignMembers costs the same statements for 10 customers as for 1,000 read through at once', async () => {
     const statements = async () => Number(/^sql_statements_total\{[^}]*\} (\d+)$/m.exec(await (await fetch(platform.subgraphs.marketing.url.replace('/graphql', '/metrics'))).text())![1]);
     // Written straight to the customer database, so no event announces them and each is read through.

@@ -129,9 +129,14 @@ async function readThroughCustomers(prisma: PrismaClient, peers: Peers, customer
   return found.filter((customer): customer is CustomerState => customer !== null);
 }
 
+// Two writes that insert the same keys wait for each other's rows; in the same order, never in a circle.
+const byKey = <T>(rows: T[], key: (row: T) => string) => [...rows].sort((a, b) => key(a).localeCompare(key(b)));
+
 // Sequence 0, so the customer's first event still applies; a row that arrived meanwhile wins.
 async function lockCustomers(tx: Tx, readThrough: CustomerState[], customerIds: string[]): Promise<Map<string, KnownCustomerRow>> {
-  if (readThrough.length) await tx.knownCustomer.createMany({ data: readThrough.map((customer) => ({ ...customer, sequence: 0 })), skipDuplicates: true });
+  if (readThrough.length) {
+    await tx.knownCustomer.createMany({ data: byKey(readThrough, (customer) => customer.id).map((customer) => ({ ...customer, sequence: 0 })), skipDuplicates: true });
+  }
   const rows = await tx.$queryRaw<KnownCustomerRow[]>`
     SELECT "id"::text, "deleted", "erased", "deletionHoldId" IS NOT NULL AS "held" FROM "KnownCustomer" WHERE "id" = ANY(${customerIds}::uuid[]) FOR SHARE`;
   return new Map(rows.map((row) => [row.id, row]));
@@ -174,7 +179,7 @@ export async function addCampaignMembers(prisma: PrismaClient, peers: Peers, raw
     });
     // Only the rows it inserted come back, so existing members get no second event.
     const added = await tx.campaignMember.createManyAndReturn({
-      data: customerIds.map((customerId) => ({ campaignId, customerId })),
+      data: byKey(customerIds, (customerId) => customerId).map((customerId) => ({ campaignId, customerId })),
       skipDuplicates: true,
       select: { id: true, customerId: true, status: true },
     });
