@@ -126,6 +126,11 @@ const HOLD_MUTATIONS = {
   marketing: 'mutation($customerId: ID!, $holdId: ID!) { held: _holdCustomerInMarketing(customerId: $customerId, holdId: $holdId) }',
 } satisfies Record<keyof Peers, string>;
 
+const RELEASE_MUTATIONS = {
+  sales: 'mutation($customerId: ID!, $holdId: ID!) { released: _releaseCustomerInSales(customerId: $customerId, holdId: $holdId) }',
+  marketing: 'mutation($customerId: ID!, $holdId: ID!) { released: _releaseCustomerInMarketing(customerId: $customerId, holdId: $holdId) }',
+} satisfies Record<keyof Peers, string>;
+
 // A hold this old belongs to a deletion whose process died before it deleted or cancelled.
 export const STALE_HOLD_MS = 60_000;
 
@@ -154,10 +159,21 @@ export async function deleteCustomer(prisma: PrismaClient, peers: Peers, rawId: 
   const failure = answers.find((answer): answer is PromiseRejectedResult => answer.status === 'rejected');
   const inTime = timeLeftMs() >= WRITE_MARGIN_MS;
   if (!stillHas.length && !failure && inTime && (await finishDeletion(prisma, id, holdId))) return id;
-  // A service that refused rolled its hold back; any other may hold the customer (one that
-  // did not answer may still have committed), so they are told to release it.
-  const peersMayHold = answers.some((answer) => answer.status === 'rejected' || answer.value.length === 0);
-  await cancelDeletion(prisma, id, holdId, peersMayHold ? 'always' : 'never');
+  // A service that refused rolled its hold back. One that holds the customer is asked to release
+  // it; one that did not answer (it may have committed) or cannot be asked is told by
+  // customer.deletion-cancelled. So a refused deletion leaves every database as it was.
+  const released = await Promise.all(
+    names.map(async (name, index) => {
+      const answer = answers[index];
+      if (answer.status === 'fulfilled' && answer.value.length) return true;
+      if (answer.status === 'rejected') return false;
+      return callPeerMutation(peers[name], RELEASE_MUTATIONS[name], { customerId: id, holdId }).then(
+        () => true,
+        () => false,
+      );
+    }),
+  );
+  await cancelDeletion(prisma, id, holdId, released.every(Boolean) ? 'never' : 'always');
   // What a service still has refuses the deletion whatever the others would answer.
   if (stillHas.length) throw conflict(`Customer ${id} still has ${stillHas.join(', ')}; archive it instead`, 'id');
   if (failure) throw failure.reason;

@@ -345,6 +345,21 @@ export async function holdCustomer(prisma: PrismaClient, rawCustomerId: unknown,
   );
 }
 
+// A deletion that did not go ahead: the owner releases the hold it placed, by its id.
+export async function releaseCustomer(prisma: PrismaClient, rawCustomerId: unknown, rawHoldId: unknown): Promise<boolean> {
+  const customerId = parseId(rawCustomerId, 'customerId');
+  const holdId = parseId(rawHoldId, 'holdId');
+  const { count } = await prisma.knownCustomer.updateMany({ where: { id: customerId, deletionHoldId: holdId }, data: { deletionHoldId: null } });
+  return count > 0;
+}
+
+export async function releaseOrder(prisma: PrismaClient, rawOrderId: unknown, rawHoldId: unknown): Promise<boolean> {
+  const orderId = parseId(rawOrderId, 'orderId');
+  const holdId = parseId(rawHoldId, 'holdId');
+  const { count } = await prisma.orderFact.updateMany({ where: { orderId, deletionHoldId: holdId }, data: { deletionHoldId: null } });
+  return count > 0;
+}
+
 // deleteOrder's first phase (sales service), as holdCustomer. Sales, which asks, still has the
 // order, so an order not seen here yet is read through from it. One sales does not know has no
 // row to hold, and nothing can be attributed it.

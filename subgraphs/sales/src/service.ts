@@ -81,6 +81,14 @@ export async function holdCustomer(prisma: PrismaClient, rawCustomerId: unknown,
   }
 }
 
+export async function releaseCustomer(prisma: PrismaClient, rawCustomerId: unknown, rawHoldId: unknown): Promise<boolean> {
+  const customerId = parseId(rawCustomerId, 'customerId');
+  const holdId = parseId(rawHoldId, 'holdId');
+  const released = await prisma.$executeRaw(Prisma.sql`
+    UPDATE "KnownCustomer" SET "deletionHoldId" = NULL WHERE "id" = ${customerId}::uuid AND "deletionHoldId" = ${holdId}::uuid`);
+  return released > 0;
+}
+
 const orderState = (order: Order): EventData<'order.created'> => ({
   customerId: order.customerId,
   status: order.status,
@@ -213,6 +221,7 @@ export async function updateOrderStatus(prisma: PrismaClient, rawId: unknown, ra
 }
 
 const HOLD_ORDER_IN_MARKETING = 'mutation ($orderId: ID!, $holdId: ID!) { _holdOrderInMarketing(orderId: $orderId, holdId: $holdId) }';
+const RELEASE_ORDER_IN_MARKETING = 'mutation ($orderId: ID!, $holdId: ID!) { _releaseOrderInMarketing(orderId: $orderId, holdId: $holdId) }';
 
 // Why an order cannot be held for deletion now.
 async function notDeletable(prisma: PrismaClient, id: string) {
@@ -222,13 +231,23 @@ async function notDeletable(prisma: PrismaClient, id: string) {
   return conflict(`a deletion of order ${id} is already in progress`, 'id');
 }
 
-// Releases this deletion's hold, and tells marketing to release its own. Raw SQL, here and where
-// the hold is set, so a deletion that does not go ahead leaves the order's updatedAt as it was.
-async function cancelOrderDeletion(prisma: PrismaClient, id: string, holdId: string): Promise<void> {
+// Releases this deletion's hold. marketing: 'refused' when its hold was rolled back (nothing to
+// release), heldBy when it holds the order (released by a call), 'unknown' when its answer never
+// came (it may have committed). Only a hold that could not be released by a call is announced with
+// order.deletion-cancelled, so a refused deletion leaves every database as it was. Raw SQL, here
+// and where the hold is set, so the order's updatedAt does not change either.
+async function cancelOrderDeletion(prisma: PrismaClient, id: string, holdId: string, marketing: 'refused' | 'unknown' | { heldBy: PeerService }): Promise<void> {
+  let announce = marketing === 'unknown';
+  if (typeof marketing === 'object') {
+    announce = await callPeerMutation(marketing.heldBy, RELEASE_ORDER_IN_MARKETING, { orderId: id, holdId }).then(
+      () => false,
+      () => true,
+    );
+  }
   await prisma.$transaction(async (tx) => {
     const released = await tx.$executeRaw(Prisma.sql`
       UPDATE "Order" SET "deletionHoldId" = NULL, "deletionStartedAt" = NULL WHERE "id" = ${id}::uuid AND "deletionHoldId" = ${holdId}::uuid`);
-    if (released) await appendEvent(tx, 'sales', 'order.deletion-cancelled', id, { holdId });
+    if (released && announce) await appendEvent(tx, 'sales', 'order.deletion-cancelled', id, { holdId });
   });
 }
 
@@ -246,16 +265,16 @@ export async function deleteOrder(prisma: PrismaClient, peers: Peers, rawId: unk
   try {
     ({ _holdOrderInMarketing: references } = await callPeerMutation<{ _holdOrderInMarketing: string[] }>(peers.marketing, HOLD_ORDER_IN_MARKETING, { orderId: id, holdId }));
   } catch (error) {
-    await cancelOrderDeletion(prisma, id, holdId);
+    await cancelOrderDeletion(prisma, id, holdId, 'unknown');
     throw error;
   }
   if (references.length) {
-    await cancelOrderDeletion(prisma, id, holdId);
+    await cancelOrderDeletion(prisma, id, holdId, 'refused');
     throw conflict(`Order ${id} is ${references.join(', ')}; remove the attributions first`, 'id');
   }
   // The gateway has given up on this request and told the client it failed.
   if (timeLeftMs() < WRITE_MARGIN_MS) {
-    await cancelOrderDeletion(prisma, id, holdId);
+    await cancelOrderDeletion(prisma, id, holdId, { heldBy: peers.marketing });
     throw new SubgraphUnavailableError('marketing', 'it answered too late to delete anything; nothing was deleted');
   }
   const deleted = await prisma.$transaction(async (tx) => {
@@ -267,7 +286,7 @@ export async function deleteOrder(prisma: PrismaClient, peers: Peers, rawId: unk
   });
   if (deleted) return id;
   // The order moved on (placed, say) while marketing was asked.
-  await cancelOrderDeletion(prisma, id, holdId);
+  await cancelOrderDeletion(prisma, id, holdId, { heldBy: peers.marketing });
   throw await notDeletable(prisma, id);
 }
 
@@ -281,7 +300,7 @@ export async function cancelStaleOrderDeletions(prisma: PrismaClient): Promise<n
     where: { deletionHoldId: { not: null }, deletionStartedAt: { lt: new Date(Date.now() - STALE_HOLD_MS) } },
     select: { id: true, deletionHoldId: true },
   });
-  for (const order of stale) await cancelOrderDeletion(prisma, order.id, order.deletionHoldId!);
+  for (const order of stale) await cancelOrderDeletion(prisma, order.id, order.deletionHoldId!, 'unknown');
   return stale.length;
 }
 

@@ -37,6 +37,8 @@ export const resolvers = {
     removeOrderAttribution: (_, args, { prisma }) => service.removeOrderAttribution(prisma, args.campaignId, args.orderId),
     _holdCustomerInMarketing: (_, args, { prisma }) => service.holdCustomer(prisma, args.customerId, args.holdId),
     _holdOrderInMarketing: (_, args, { prisma, peers }) => service.holdOrder(prisma, peers, args.orderId, args.holdId),
+    _releaseCustomerInMarketing: (_, args, { prisma }) => service.releaseCustomer(prisma, args.customerId, args.holdId),
+    _releaseOrderInMarketing: (_, args, { prisma }) => service.releaseOrder(prisma, args.orderId, args.holdId),
   },
   Customer: {
     segments: async (customer, _, { loaders, allows }) => {

@@ -38,6 +38,7 @@ export const resolvers = {
     updateOpportunity: (_, args, { prisma }) => service.updateOpportunity(prisma, args.id, args.input),
     deleteOpportunity: (_, args, { prisma }) => service.deleteOpportunity(prisma, args.id),
     _holdCustomerInSales: (_, args, { prisma }) => service.holdCustomer(prisma, args.customerId, args.holdId),
+    _releaseCustomerInSales: (_, args, { prisma }) => service.releaseCustomer(prisma, args.customerId, args.holdId),
   },
   Customer: {
     orders: async (customer, args, { loaders }) => {
