@@ -1,10 +1,18 @@
 import { connectDatabase, type DatabaseClient } from './db';
+import type { EventData } from './events/catalog';
 
 // The contract of each subgraph's demo data (subgraphs/<name>/src/seed.ts). Seeds run one after
 // another in the registry's order, each given what the earlier ones produced (the customers
 // sales takes orders for, the orders marketing attributes), so every database refers only to
 // rows that exist, and no subgraph reads another's database.
 export type SeedSize = { customers: number; ordersPerCustomer: number };
+
+// What the seeds hand on. The seeds write no events, so each row carries the state its events
+// would (lib/events/catalog.ts), for the later seeds to fill their projections of it from.
+// A customer: its state for sales' and marketing's KnownCustomer, and the company sales names deals after.
+export type DemoCustomer = { id: string; company: string } & EventData<'customer.created'>;
+// An order, in the database's types, for marketing's OrderFact and customer analysis.
+export type DemoOrder = { id: string; customerId: string; status: EventData<'order.created'>['status']; currency: string; totalMinor: bigint; placedAt: Date | null; createdAt: Date };
 
 export type DemoRandom = { next(): number; int(max: number): number; pick<T>(values: readonly T[]): T };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DAY_MS, inChunks, withDatabase, type SubgraphSeed } from '../../../lib/demo-seed';
+import { DAY_MS, inChunks, withDatabase, type DemoCustomer, type SubgraphSeed } from '../../../lib/demo-seed';
 import { CustomerKind, InteractionType, LifecycleStatus } from './generated/prisma/enums';
 import { PrismaClient } from './generated/prisma/client';
 
@@ -8,9 +8,6 @@ export const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald
 export const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Perlman', 'Torvalds', 'Allen', 'Backus'];
 export const COMPANIES = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Wonka', 'Tyrell', 'Cyberdyne'];
 export const TAGS = ['vip', 'newsletter', 'enterprise', 'smb', 'partner', 'trial', 'renewal'];
-
-// What the other subgraphs' demo data refers to.
-export type DemoCustomer = { id: string; company: string; ownerId: string };
 
 export const demoSeed: SubgraphSeed<object, { customers: DemoCustomer[] }> = {
   steps: 3,
@@ -57,7 +54,8 @@ export const demoSeed: SubgraphSeed<object, { customers: DemoCustomer[] }> = {
         (data) => prisma.interaction.createMany({ data }),
       );
       tableWritten();
-      return { customers: customers.map(({ id, company, ownerId }) => ({ id, company, ownerId })) };
+      // No demo customer is archived (archivedAt is left unset above).
+      return { customers: customers.map(({ id, company, status, kind, ownerId, tags }) => ({ id, company, status, kind, ownerId, tags, archived: false })) };
     });
   },
 };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DAY_MS, inChunks, withDatabase, type SubgraphSeed } from '../../../lib/demo-seed';
+import { DAY_MS, inChunks, withDatabase, type DemoCustomer, type DemoOrder, type SubgraphSeed } from '../../../lib/demo-seed';
 import { CampaignChannel, CampaignStatus, MemberStatus, ResponseType } from './generated/prisma/enums';
 import { CustomerKind, LifecycleStatus } from './generated/graphql';
 import { PrismaClient } from './generated/prisma/client';
@@ -29,19 +29,14 @@ export const CAMPAIGN_STATUSES = [CampaignStatus.COMPLETED, CampaignStatus.ACTIV
 // The customers (customer subgraph) and orders (sales subgraph) campaigns reach and earn, with
 // the state their events would carry: the seeds write no events, so marketing's read models of
 // them (KnownCustomer, OrderFact and the analysis) are filled from these.
-type Earlier = {
-  customers: { id: string; kind: string; status: string; ownerId: string | null; tags: string[] }[];
-  orders: { id: string; customerId: string; status: string; currency: string; totalMinor: bigint; placedAt: Date | null; createdAt: Date }[];
-};
-
-export const demoSeed: SubgraphSeed<Earlier, object> = {
+export const demoSeed: SubgraphSeed<{ customers: DemoCustomer[]; orders: DemoOrder[] }, object> = {
   steps: 7,
   hasData: (databaseUrl) => withDatabase(PrismaClient, databaseUrl, async (prisma) => (await prisma.segment.count()) > 0),
   async seed(databaseUrl, { random, now, tableWritten }, { customers, orders }) {
     const channels = Object.values(CampaignChannel);
     return withDatabase(PrismaClient, databaseUrl, async (prisma) => {
       await inChunks(
-        customers.map(({ id, kind, status, ownerId, tags }) => ({ id, kind, status, ownerId, tags })),
+        customers.map(({ id, kind, status, ownerId, tags, archived }) => ({ id, kind, status, ownerId, tags, archived })),
         (data) => prisma.knownCustomer.createMany({ data }),
       );
       tableWritten();

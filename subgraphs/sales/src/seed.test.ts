@@ -13,16 +13,17 @@ afterAll(async () => {
 
 // The seed writes no events, so sales' copy of the customers is the seed's to write.
 it('leaves sales knowing every seeded customer, as the customer service has it', async () => {
-  const customers = await platform.sql<{ id: string; ownerId: string | null; archived: boolean }>(
+  const customers = await platform.sql<Record<string, unknown>>(
     'customer',
-    'SELECT id::text, "ownerId", "archivedAt" IS NOT NULL AS archived FROM "Customer" ORDER BY id',
+    'SELECT id::text, status::text, kind::text, "ownerId", tags, "archivedAt" IS NOT NULL AS archived FROM "Customer" ORDER BY id',
   );
-  const known = await platform.sql<{ id: string; ownerId: string | null; archived: boolean; deleted: boolean; erased: boolean; deletionHoldId: string | null }>(
+  const known = await platform.sql<Record<string, unknown>>(
     'sales',
-    'SELECT id::text, "ownerId", archived, deleted, erased, "deletionHoldId"::text FROM "KnownCustomer" ORDER BY id',
+    'SELECT id::text, status, kind, "ownerId", tags, archived, deleted, erased, "deletionHoldId"::text, sequence FROM "KnownCustomer" ORDER BY id',
   );
   expect(customers.length).toBe(30);
-  expect(known).toEqual(customers.map((customer) => ({ ...customer, deleted: false, erased: false, deletionHoldId: null })));
+  expect(known).toEqual(customers.map((customer) => ({ ...customer, deleted: false, erased: false, deletionHoldId: null, sequence: 0 })));
+  expect(known.some(({ tags }) => (tags as string[]).length > 0)).toBe(true);
   const unknownCustomers = await platform.sql('sales', 'SELECT id FROM "Order" WHERE "customerId" NOT IN (SELECT id FROM "KnownCustomer")');
   expect(unknownCustomers).toEqual([]);
 });

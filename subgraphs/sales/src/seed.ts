@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DAY_MS, inChunks, withDatabase, type SubgraphSeed } from '../../../lib/demo-seed';
+import { DAY_MS, inChunks, withDatabase, type DemoCustomer, type DemoOrder, type SubgraphSeed } from '../../../lib/demo-seed';
 import { OpportunityStage, OrderStatus } from './generated/prisma/enums';
 import { PrismaClient } from './generated/prisma/client';
 
-// The customers (from the customer subgraph's seed) that orders and deals are for, with the
-// state sales keeps of them where the customer seed gives it.
-type Earlier = { customers: { id: string; company: string; ownerId: string; status?: string; kind?: string; tags?: string[]; archived?: boolean }[] };
-// What marketing's demo attributions refer to.
-export type DemoOrder = { id: string; customerId: string };
-
-export const demoSeed: SubgraphSeed<Earlier, { orders: DemoOrder[] }> = {
+// The customers (from the customer subgraph's seed) that orders and deals are for; the orders go
+// on to marketing's seed, which attributes them and fills its order analysis from them.
+export const demoSeed: SubgraphSeed<{ customers: DemoCustomer[] }, { orders: DemoOrder[] }> = {
   steps: 5,
   hasData: (databaseUrl) => withDatabase(PrismaClient, databaseUrl, async (prisma) => (await prisma.product.count()) > 0),
   async seed(databaseUrl, { size, random, now, tableWritten }, { customers }) {
@@ -17,7 +13,7 @@ export const demoSeed: SubgraphSeed<Earlier, { orders: DemoOrder[] }> = {
       // The seed writes no events, so the customers sales knows are written here; sequence 0
       // lets the customer's first event apply over them.
       await inChunks(
-        customers.map(({ id, ownerId, status, kind, tags, archived }) => ({ id, ownerId, status: status ?? null, kind: kind ?? null, tags: tags ?? [], archived: archived ?? false, sequence: 0 })),
+        customers.map(({ id, ownerId, status, kind, tags, archived }) => ({ id, ownerId, status, kind, tags, archived, sequence: 0 })),
         (data) => prisma.knownCustomer.createMany({ data }),
       );
       tableWritten();
@@ -30,7 +26,7 @@ export const demoSeed: SubgraphSeed<Earlier, { orders: DemoOrder[] }> = {
       }));
       await inChunks(products, (data) => prisma.product.createMany({ data }));
       tableWritten();
-      const orders: { id: string; customerId: string; status: OrderStatus; currency: string; totalMinor: bigint; placedAt: Date | null; createdAt: Date }[] = [];
+      const orders: DemoOrder[] = [];
       const items: { orderId: string; line: number; productId: string; quantity: number; unitPriceMinor: bigint }[] = [];
       for (const customer of customers) {
         const count = random.int(size.ordersPerCustomer * 2 + 1);
@@ -68,7 +64,7 @@ export const demoSeed: SubgraphSeed<Earlier, { orders: DemoOrder[] }> = {
         (data) => prisma.opportunity.createMany({ data }),
       );
       tableWritten();
-      return { orders: orders.map(({ id, customerId }) => ({ id, customerId })) };
+      return { orders };
     });
   },
 };
