@@ -212,7 +212,7 @@ describe('services', () => {
     expect(ready).toEqual({ status: 'ready', service: 'gateway', dependencies: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, healthy])) });
     for (const name of SUBGRAPH_NAMES) {
       const response = await fetch(platform.subgraphs[name].url.replace('/graphql', '/ready'));
-      expect(await response.json()).toEqual({ status: 'ready', service: name, dependencies: { database: 'up' } });
+      expect(await response.json()).toEqual({ status: 'ready', service: name, dependencies: { database: 'up', broker: 'up' } });
     }
   });
 
@@ -225,7 +225,7 @@ describe('services', () => {
     const models = (name: (typeof SUBGRAPH_NAMES)[number]) =>
       [...readFileSync(path.join(__dirname, '..', 'prisma', name, 'schema.prisma'), 'utf8').matchAll(/^model (\w+) \{/gm)].map((match) => match[1]).sort();
     for (const name of SUBGRAPH_NAMES) expect(await tables(name)).toEqual(models(name));
-    expect(await tables('customer')).toEqual(['Contact', 'Customer', 'Interaction']);
+    expect(await tables('customer')).toEqual(['Contact', 'Customer', 'CustomerErasure', 'EventSequence', 'Interaction', 'OutboxEvent', 'ProcessedEvent']);
     expect(new Set(Object.values(platform.databaseUrls)).size).toBe(SUBGRAPH_NAMES.length);
   });
 
