@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { getIntrospectionQuery } from 'graphql';
+import path from 'node:path';
+import { getIntrospectionQuery, Kind, parse } from 'graphql';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
 import { DEMO_USERS, mintDevelopmentToken } from '../gateway/src/authentication';
 import { startGateway } from '../gateway/src/server';
 import { DEVELOPMENT_SECRETS, IDENTITY_HEADER, InternalIdentitySigner } from '../lib/auth';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
 import type { RunningServer } from '../lib/http-server';
 import { expectNoErrors, internalHeaders, postGraphQL, startTestPlatform, type Caller, type GraphQLResponse, type TestPlatform } from './harness';
 
@@ -26,6 +29,8 @@ beforeAll(async () => {
   ids.opportunity = (await run(`mutation { createOpportunity(input: { customerId: "${ids.customer}", name: "Deal", amount: { amount: "100", currency: "USD" }, probability: 50, expectedCloseDate: "2027-01-31" }) { id } }`)).createOpportunity.id;
   ids.campaign = (await run('mutation { createCampaign(input: { name: "Launch", channel: EMAIL, budget: { amount: "5", currency: "USD" } }) { id } }')).createCampaign.id;
   await run(`mutation { attributeOrder(campaignId: "${ids.campaign}", orderId: "${ids.order}") { id } }`);
+  // Marketing's analysis of the order (Customer.rfm) comes from its events.
+  await platform.settled();
 });
 afterAll(() => platform?.stop());
 
@@ -39,6 +44,7 @@ const MUTATIONS: { name: string; allowed: Caller[]; query: string }[] = [
   { name: 'archiveCustomer', allowed: ['admin', 'sales'], query: `mutation { archiveCustomer(id: "${UNKNOWN}") { id } }` },
   { name: 'restoreCustomer', allowed: ['admin', 'sales'], query: `mutation { restoreCustomer(id: "${UNKNOWN}") { id } }` },
   { name: 'deleteCustomer', allowed: ['admin'], query: `mutation { deleteCustomer(id: "${UNKNOWN}") }` },
+  { name: 'eraseCustomer', allowed: ['admin'], query: `mutation { eraseCustomer(id: "${UNKNOWN}") { id } }` },
   { name: 'createContact', allowed: ['admin', 'sales'], query: `mutation { createContact(input: { customerId: "${UNKNOWN}", name: "X" }) { id } }` },
   { name: 'updateContact', allowed: ['admin', 'sales'], query: `mutation { updateContact(id: "${UNKNOWN}", input: {}) { id } }` },
   { name: 'deleteContact', allowed: ['admin', 'sales'], query: `mutation { deleteContact(id: "${UNKNOWN}") }` },
@@ -110,6 +116,7 @@ const FIELDS: { field: string; allowed: Caller[]; query: () => string; value: (d
   { field: 'Customer.orders', allowed: ['admin', 'sales', 'viewer'], query: () => `{ customer(id: "${ids.customer}") { name orders { totalCount } } }`, value: (data) => data?.customer?.orders },
   { field: 'Customer.opportunities', allowed: ['admin', 'sales', 'viewer'], query: () => `{ customer(id: "${ids.customer}") { name opportunities { totalCount } } }`, value: (data) => data?.customer?.opportunities },
   { field: 'Customer.lifetimeValue', allowed: ['admin', 'sales', 'viewer'], query: () => `{ customer(id: "${ids.customer}") { name lifetimeValue { amount } } }`, value: (data) => data?.customer?.lifetimeValue },
+  { field: 'Customer.rfm', allowed: ['admin', 'marketing'], query: () => `{ customer(id: "${ids.customer}") { name rfm { score } } }`, value: (data) => data?.customer?.rfm?.[0]?.score },
   { field: 'Query.order', allowed: ['admin', 'sales', 'viewer'], query: () => `{ order(id: "${ids.order}") { total { amount } } }`, value: (data) => data?.order },
   { field: 'Query.orders', allowed: ['admin', 'sales', 'viewer'], query: () => '{ orders { totalCount } }', value: (data) => data?.orders },
   { field: 'Query.opportunity', allowed: ['admin', 'sales', 'viewer'], query: () => `{ opportunity(id: "${ids.opportunity}") { amount { amount } } }`, value: (data) => data?.opportunity },
@@ -314,6 +321,38 @@ describe('gateway → subgraph trust', () => {
     expect(codeOf(list)).toBe('FORBIDDEN');
     const lookup = await postGraphQL(platform.subgraphs.customer.url, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { archived } } }', { r: [{ __typename: 'Customer', id: ids.customer }] }, service);
     expect(lookup.body.data).toEqual({ _entities: [{ archived: false }] });
+    expect(await platform.rowCounts()).toEqual(before);
+  });
+
+  // The peers' side of a deletion: a user who could call them could hold a customer or an order
+  // no deletion will ever release. Called with rows that exist, so a refusal is the guard's.
+  const INTERNAL: { subgraph: SubgraphName; name: string; query: () => string }[] = [
+    { subgraph: 'sales', name: '_holdCustomerInSales', query: () => `mutation { _holdCustomerInSales(customerId: "${ids.customer}", holdId: "${UNKNOWN}") }` },
+    { subgraph: 'sales', name: '_releaseCustomerInSales', query: () => `mutation { _releaseCustomerInSales(customerId: "${ids.customer}", holdId: "${UNKNOWN}") }` },
+    { subgraph: 'marketing', name: '_holdCustomerInMarketing', query: () => `mutation { _holdCustomerInMarketing(customerId: "${ids.customer}", holdId: "${UNKNOWN}") }` },
+    { subgraph: 'marketing', name: '_releaseCustomerInMarketing', query: () => `mutation { _releaseCustomerInMarketing(customerId: "${ids.customer}", holdId: "${UNKNOWN}") }` },
+    { subgraph: 'marketing', name: '_holdOrderInMarketing', query: () => `mutation { _holdOrderInMarketing(orderId: "${ids.order}", holdId: "${UNKNOWN}") }` },
+    { subgraph: 'marketing', name: '_releaseOrderInMarketing', query: () => `mutation { _releaseOrderInMarketing(orderId: "${ids.order}", holdId: "${UNKNOWN}") }` },
+  ];
+
+  it('covers every internal root field (@inaccessible) of every subgraph', () => {
+    const internal = SUBGRAPH_NAMES.flatMap((subgraph) =>
+      parse(readFileSync(path.join(__dirname, '..', 'subgraphs', subgraph, 'src', 'schema.graphql'), 'utf8')).definitions.flatMap((definition) =>
+        (definition.kind === Kind.OBJECT_TYPE_DEFINITION || definition.kind === Kind.OBJECT_TYPE_EXTENSION) && ['Query', 'Mutation'].includes(definition.name.value)
+          ? (definition.fields ?? []).filter((field) => field.directives?.some((directive) => directive.name.value === 'inaccessible')).map((field) => `${subgraph} ${field.name.value}`)
+          : [],
+      ),
+    );
+    expect(INTERNAL.map(({ subgraph, name }) => `${subgraph} ${name}`).sort()).toEqual(internal.sort());
+  });
+
+  it.each(INTERNAL)('$subgraph refuses $name to every user, admin too, and writes nothing', async ({ subgraph, name, query }) => {
+    const before = await platform.rowCounts();
+    for (const caller of ROLES) {
+      const response = await platform.subgraphGql(subgraph, query(), {}, caller);
+      expect(response.body.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: `Mutation.${name}` });
+      expect(response.body.data?.[name] ?? null).toBeNull();
+    }
     expect(await platform.rowCounts()).toEqual(before);
   });
 
