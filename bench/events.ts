@@ -85,9 +85,14 @@ async function main() {
     });
     const place = async () => {
       const started = performance.now();
-      const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-      const answer = (await response.json()) as { errors?: unknown[] };
-      return { ms: performance.now() - started, ok: response.ok && !answer.errors };
+      try {
+        const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+        const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+        const failure = answer.errors?.[0]?.extensions?.code ?? (response.ok ? undefined : `HTTP ${response.status}`);
+        return { ms: performance.now() - started, ok: !failure, failure };
+      } catch (error) {
+        return { ms: performance.now() - started, ok: false, failure: (error as Error).message };
+      }
     };
     for (let n = 0; n < 50; n++) await place();
     const [{ mark }] = (await sales.query(`SELECT coalesce(max(position), 0)::text AS mark FROM "OutboxEvent"`)).rows;
@@ -101,7 +106,7 @@ async function main() {
     }, 250);
 
     // Open loop: a write is sent every 1/WRITES_PER_SECOND whether or not earlier ones answered.
-    const writes: Promise<{ ms: number; ok: boolean }>[] = [];
+    const writes: Promise<{ ms: number; ok: boolean; failure?: string }>[] = [];
     const start = performance.now();
     const total = Math.round((WRITES_PER_SECOND * DURATION_MS) / 1000);
     for (let n = 0; n < total; n++) {
@@ -129,7 +134,7 @@ async function main() {
         const last = Math.max(...[...applied.values()].map((at) => at.getTime()));
         const report = {
           measuredAt: new Date().toISOString(),
-          load: { writesPerSecondTarget: WRITES_PER_SECOND, durationMs: DURATION_MS, writesSent: total, writesSucceeded: results.filter((r) => r.ok).length, sentOverMs: Math.round(sentForMs) },
+          load: { writesPerSecondTarget: WRITES_PER_SECOND, durationMs: DURATION_MS, writesSent: total, writesSucceeded: results.filter((r) => r.ok).length, failures: results.reduce<Record<string, number>>((counts, r) => (r.ok ? counts : { ...counts, [r.failure ?? 'unknown']: (counts[r.failure ?? 'unknown'] ?? 0) + 1 }), {}), sentOverMs: Math.round(sentForMs) },
           writeLatencyThroughGatewayMs: { p50: percentile(results.map((r) => r.ms), 50), p99: percentile(results.map((r) => r.ms), 99) },
           events: { applied: applied.size, endToEndPerSecond: Number(((applied.size * 1000) / (last - first)).toFixed(1)) },
           commitToAppliedLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: percentile(lags, 100) },

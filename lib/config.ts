@@ -190,6 +190,9 @@ function parseEnvironment(env: Environment) {
         maxDeliveries: read('EVENT_MAX_DELIVERIES', wholeNumber(1, 1_000), 5),
         // Delay before the next attempt, times the attempts so far.
         retryDelayMs: read('EVENT_RETRY_DELAY_MS', milliseconds(1), 500),
+        // Deliveries one consumer applies at once; handlers are written to be order-insensitive
+        // (sequence-guarded state, recomputation under a lock), so this is only a throughput knob.
+        concurrency: read('EVENT_CONSUMER_CONCURRENCY', wholeNumber(1, 256), 8),
       },
       nats: {
         duplicateWindowMs: read('EVENT_DUPLICATE_WINDOW_MS', milliseconds(1_000, 86_400_000), 600_000),

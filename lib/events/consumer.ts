@@ -17,7 +17,7 @@ export type ConsumerDefinition<Tx> = {
   handlers: Partial<Record<EventType, EventHandler<Tx>>>;
 };
 
-export type ConsumerSettings = { maxDeliveries: number; retryDelayMs: number };
+export type ConsumerSettings = { maxDeliveries: number; retryDelayMs: number; concurrency: number };
 
 // Applies one event exactly once in this database: the event id goes into ProcessedEvent in
 // the same transaction as the effect, so a redelivered event finds its id there and changes
@@ -69,5 +69,5 @@ export async function startConsumer<Tx>(options: {
       log.warn({ consumer: consumer.name, eventId: event.id, type: event.type, error: message, delivery: delivery.deliveryCount }, 'event failed; will be delivered again');
       delivery.retry(settings.retryDelayMs * delivery.deliveryCount);
     }
-  });
+  }, settings.concurrency);
 }

@@ -1,9 +1,9 @@
 import type { EventEnvelope } from './envelope';
-import { subjectMatches, type Delivery, type EventTransport, type Subscription } from './transport';
+import { slots, subjectMatches, type Delivery, type EventTransport, type Subscription } from './transport';
 
 type Queued = { event: EventEnvelope; deliveries: number; notBefore: number };
 
-type Durable = { types: readonly string[]; queue: Queued[]; inFlight: Queued | null; wake: (() => void) | null; active: boolean };
+type Durable = { types: readonly string[]; queue: Queued[]; inFlight: Set<Queued>; wake: (() => void) | null; active: boolean };
 
 // Kept bounded: `npm start` runs for days, and replay from here is a development convenience.
 const LOG_LIMIT = 200_000;
@@ -38,7 +38,7 @@ export class InProcessBroker {
     let durable = this.durables.get(name);
     if (!durable) {
       const queue = this.log.filter((event) => types.some((type) => subjectMatches(type, event.type))).map((event) => ({ event, deliveries: 0, notBefore: 0 }));
-      durable = { types, queue, inFlight: null, wake: null, active: false };
+      durable = { types, queue, inFlight: new Set(), wake: null, active: false };
       this.durables.set(name, durable);
     }
     return durable;
@@ -67,15 +67,13 @@ class InProcessTransport implements EventTransport {
     this.broker.deadLetters.push({ consumer, ...body });
   }
 
-  async consume(consumer: string, types: readonly string[], onDelivery: (delivery: Delivery) => Promise<void>): Promise<Subscription> {
+  async consume(consumer: string, types: readonly string[], onDelivery: (delivery: Delivery) => Promise<void>, concurrency = 1): Promise<Subscription> {
     const durable = this.broker.durable(consumer, types);
     if (durable.active) throw new Error(`consumer ${consumer} is already running in this process`);
     durable.active = true;
-    // A delivery handed out but never settled (its consumer stopped) is delivered again.
-    if (durable.inFlight) {
-      durable.queue.unshift(durable.inFlight);
-      durable.inFlight = null;
-    }
+    // Deliveries handed out but never settled (their consumer stopped) are delivered again.
+    durable.queue.unshift(...durable.inFlight);
+    durable.inFlight.clear();
     let running = true;
     let timer: NodeJS.Timeout | undefined;
     const next = (): Queued | undefined => {
@@ -83,6 +81,24 @@ class InProcessTransport implements EventTransport {
       const index = durable.queue.findIndex((item) => item.notBefore <= now);
       return index < 0 ? undefined : durable.queue.splice(index, 1)[0];
     };
+    const deliver = async (item: Queued) => {
+      let settled = false;
+      await onDelivery({
+        event: item.event,
+        deliveryCount: item.deliveries,
+        ack: () => {
+          settled = true;
+        },
+        retry: (delayMs) => {
+          settled = true;
+          durable.queue.push({ ...item, notBefore: Date.now() + delayMs });
+        },
+      }).catch(() => {});
+      if (!durable.inFlight.delete(item)) return;
+      if (!settled) durable.queue.unshift(item);
+      durable.wake?.();
+    };
+    const inFlight = slots(concurrency);
     const loop = (async () => {
       while (running) {
         const item = next();
@@ -97,22 +113,10 @@ class InProcessTransport implements EventTransport {
           continue;
         }
         item.deliveries += 1;
-        durable.inFlight = item;
-        let settled = false;
-        await onDelivery({
-          event: item.event,
-          deliveryCount: item.deliveries,
-          ack: () => {
-            settled = true;
-          },
-          retry: (delayMs) => {
-            settled = true;
-            durable.queue.push({ ...item, notBefore: Date.now() + delayMs });
-          },
-        }).catch(() => {});
-        if (durable.inFlight === item) durable.inFlight = null;
-        if (!settled) durable.queue.unshift(item);
+        durable.inFlight.add(item);
+        await inFlight.run(() => deliver(item));
       }
+      await inFlight.idle();
     })();
     const subscription: Subscription = {
       stop: async () => {
@@ -122,7 +126,7 @@ class InProcessTransport implements EventTransport {
         durable.active = false;
         this.subscriptions.delete(subscription);
       },
-      pending: async () => durable.queue.length + (durable.inFlight ? 1 : 0),
+      pending: async () => durable.queue.length + durable.inFlight.size,
     };
     this.subscriptions.add(subscription);
     return subscription;

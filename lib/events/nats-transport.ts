@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { eventNames, isEventEnvelope, type EventEnvelope, type EventNames } from './envelope';
-import { subjectMatches, type Delivery, type EventTransport, type Subscription } from './transport';
+import { slots, subjectMatches, type Delivery, type EventTransport, type Subscription } from './transport';
 
 export type NatsSettings = {
   url: string;
@@ -84,7 +84,7 @@ export class NatsTransport implements EventTransport {
     return { filter_subject: subjects.length === 1 ? subjects[0] : this.names.subjects };
   }
 
-  async consume(consumer: string, types: readonly string[], onDelivery: (delivery: Delivery) => Promise<void>): Promise<Subscription> {
+  async consume(consumer: string, types: readonly string[], onDelivery: (delivery: Delivery) => Promise<void>, concurrency = 1): Promise<Subscription> {
     const durable = this.names.durableOf(consumer);
     const filter = this.filterOf(types);
     const config = {
@@ -103,6 +103,7 @@ export class NatsTransport implements EventTransport {
     }
     const source = await this.js.consumers.get(this.names.stream, durable);
     const messages: ConsumerMessages = await source.consume({ max_messages: 256 });
+    const inFlight = slots(concurrency);
     const loop = (async () => {
       for await (const message of messages) {
         const text = message.string();
@@ -119,14 +120,17 @@ export class NatsTransport implements EventTransport {
           message.ack();
           continue;
         }
-        await onDelivery({
-          event,
-          unreadable,
-          deliveryCount: message.info.deliveryCount,
-          ack: () => message.ack(),
-          retry: (delayMs) => message.nak(delayMs),
-        }).catch(() => message.nak(1_000));
+        await inFlight.run(() =>
+          onDelivery({
+            event,
+            unreadable,
+            deliveryCount: message.info.deliveryCount,
+            ack: () => message.ack(),
+            retry: (delayMs) => message.nak(delayMs),
+          }).catch(() => message.nak(1_000)),
+        );
       }
+      await inFlight.idle();
     })();
     const subscription: Subscription = {
       stop: async () => {

@@ -17,15 +17,19 @@ export const OUTBOX_CHANNEL = 'crm_outbox';
 // aggregate's events in commit order.
 export async function appendEvent<T extends EventType>(tx: SqlRunner, source: string, type: T, aggregateId: string, data: EventData<T>): Promise<string> {
   const { aggregateType, version } = EVENT_CATALOG[type];
-  const [{ last }] = await tx.$queryRaw<{ last: number }[]>(sql`
-    INSERT INTO "EventSequence" ("aggregateType", "aggregateId", "last") VALUES (${aggregateType}, ${aggregateId}, 1)
-    ON CONFLICT ("aggregateType", "aggregateId") DO UPDATE SET "last" = "EventSequence"."last" + 1
-    RETURNING "last"`);
   const id = randomUUID();
-  await tx.$executeRaw(sql`
-    INSERT INTO "OutboxEvent" ("id", "type", "version", "source", "aggregateType", "aggregateId", "sequence", "data")
-    VALUES (${id}::uuid, ${type}, ${version}, ${source}, ${aggregateType}, ${aggregateId}, ${last}, ${JSON.stringify(data)}::jsonb)`);
-  await tx.$executeRaw(sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`);
+  // One statement (one round trip inside the caller's transaction): number, write, notify.
+  await tx.$queryRaw(sql`
+    WITH "numbered" AS (
+      INSERT INTO "EventSequence" ("aggregateType", "aggregateId", "last") VALUES (${aggregateType}, ${aggregateId}, 1)
+      ON CONFLICT ("aggregateType", "aggregateId") DO UPDATE SET "last" = "EventSequence"."last" + 1
+      RETURNING "last"
+    ), "written" AS (
+      INSERT INTO "OutboxEvent" ("id", "type", "version", "source", "aggregateType", "aggregateId", "sequence", "data")
+      SELECT ${id}::uuid, ${type}, ${version}, ${source}, ${aggregateType}, ${aggregateId}, "last", ${JSON.stringify(data)}::jsonb FROM "numbered"
+      RETURNING 1
+    )
+    SELECT pg_notify(${OUTBOX_CHANNEL}, '')::text FROM "written"`);
   return id;
 }
 

@@ -28,7 +28,9 @@ export interface EventTransport {
   publishDeadLetter(consumer: string, body: { event: EventEnvelope | null; raw?: string; error: string; deliveries: number }): Promise<void>;
   // A durable consumer: it resumes where it stopped, across restarts of the service.
   // types: event types, e.g. ['customer.created', 'order.>'] (NATS subject wildcards).
-  consume(consumer: string, types: readonly string[], onDelivery: (delivery: Delivery) => Promise<void>): Promise<Subscription>;
+  // Up to `concurrency` deliveries are handed out before earlier ones settle, so one aggregate's
+  // events may be applied concurrently and out of order: handlers must not depend on order.
+  consume(consumer: string, types: readonly string[], onDelivery: (delivery: Delivery) => Promise<void>, concurrency?: number): Promise<Subscription>;
   // Every stored event of these types from the first, in order, for rebuilding a read model.
   replay(types: readonly string[], onEvent: (event: EventEnvelope) => Promise<void>): Promise<number>;
   status(): 'up' | 'down';
@@ -44,4 +46,21 @@ export function subjectMatches(pattern: string, subject: string): boolean {
     if (index >= tokens.length || (wanted[index] !== '*' && wanted[index] !== tokens[index])) return false;
   }
   return wanted.length === tokens.length;
+}
+
+// At most `limit` promises in flight; run() waits for a free slot, idle() for all to finish.
+export function slots(limit: number) {
+  const running = new Set<Promise<void>>();
+  return {
+    async run(work: () => Promise<void>): Promise<void> {
+      while (running.size >= limit) await Promise.race(running);
+      const task: Promise<void> = work()
+        .catch(() => {})
+        .finally(() => running.delete(task));
+      running.add(task);
+    },
+    async idle(): Promise<void> {
+      await Promise.all(running);
+    },
+  };
 }
