@@ -1,19 +1,57 @@
-import { loadSettings } from './config';
-import { isStatementTimeout } from './db';
+import type { Request, Response } from 'express';
+import { migrateDatabase } from '../dev/databases';
+import { startEmbeddedPostgres } from '../dev/embedded-postgres';
+import { PrismaClient } from '../subgraphs/sales/src/generated/prisma/client';
+import { createServerDatabase, databaseMode } from '../test/databases';
+import { connectDatabase, type Database } from './db';
+import { followCallerDeadline, WRITE_MARGIN_MS } from './deadline';
+import { TooLateToWriteError } from './errors';
 
-describe('statement time limit', () => {
-  it('is 2500 ms unless DATABASE_STATEMENT_TIMEOUT_MS says otherwise, and refuses a setting that is not a duration', () => {
-    const limit = (value?: string) => loadSettings({ DATABASE_STATEMENT_TIMEOUT_MS: value }).database.statementTimeoutMs;
-    expect(limit()).toBe(2_500);
-    expect(limit('0')).toBe(0);
-    for (const wrong of ['soon', '-1', '1.5']) expect(() => limit(wrong)).toThrow('DATABASE_STATEMENT_TIMEOUT_MS');
+// A transaction that finishes its work after the caller has (nearly) given up must roll back:
+// the gateway has already told the client the write failed.
+let drop: () => Promise<void>;
+let database: Database<PrismaClient>;
+
+beforeAll(async () => {
+  let url: string;
+  if ((await databaseMode()) === 'postgres') {
+    ({ url, drop } = await createServerDatabase('crm_test_db'));
+  } else {
+    const embedded = await startEmbeddedPostgres({});
+    url = embedded.connectionString;
+    drop = embedded.stop;
+  }
+  await migrateDatabase('sales', url);
+  database = connectDatabase(PrismaClient, url);
+}, 120_000);
+
+afterAll(async () => {
+  await database?.close();
+  await drop?.();
+});
+
+// Runs work as a request whose caller waits budgetMs (the gateway's x-crm-time-budget-ms).
+function withinBudget<T>(budgetMs: number | null, work: () => Promise<T>): Promise<T> {
+  const req = { get: () => (budgetMs === null ? undefined : String(budgetMs)) } as unknown as Request;
+  return new Promise<T>((resolve, reject) => followCallerDeadline(req, {} as Response, () => void work().then(resolve, reject)));
+}
+
+const writeProduct = (sku: string, workMs: number) =>
+  database.prisma.$transaction(async (tx) => {
+    await tx.product.create({ data: { sku, name: sku, priceMinor: 100n, currency: 'USD' } });
+    await new Promise((resolve) => setTimeout(resolve, workMs));
   });
 
-  it('recognises a cancelled statement as node-postgres and as Prisma report it, and nothing else', () => {
-    expect(isStatementTimeout({ code: '57014' })).toBe(true);
-    expect(isStatementTimeout({ code: 'P2039', meta: { driverAdapterError: { cause: { originalCode: '57014' } } } })).toBe(true);
-    expect(isStatementTimeout({ code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '22007' } } } })).toBe(false);
-    expect(isStatementTimeout(new Error('timeout'))).toBe(false);
-    expect(isStatementTimeout(undefined)).toBe(false);
-  });
+const stored = (sku: string) => database.prisma.product.count({ where: { sku } });
+
+test('a transaction whose caller gave up while it worked rolls back and says so', async () => {
+  // The budget is spent by the time the work is done: less than the margin is left at commit.
+  await expect(withinBudget(WRITE_MARGIN_MS + 50, () => writeProduct('LATE-1', 200))).rejects.toBeInstanceOf(TooLateToWriteError);
+  expect(await stored('LATE-1')).toBe(0);
+});
+
+test('a transaction with time left, or outside any request, commits', async () => {
+  await withinBudget(60_000, () => writeProduct('IN-TIME-1', 10));
+  await writeProduct('NO-DEADLINE-1', 10);
+  expect([await stored('IN-TIME-1'), await stored('NO-DEADLINE-1')]).toEqual([1, 1]);
 });

@@ -2,6 +2,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { loadSettings, type Settings } from './config';
 import { logger } from './logger';
+import { timeLeftMs, WRITE_MARGIN_MS } from './deadline';
+import { TooLateToWriteError } from './errors';
 
 export type DatabaseClient = { $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>; $disconnect(): Promise<void> };
 
@@ -47,6 +49,7 @@ export function connectDatabase<C extends DatabaseClient>(
   // pool's error event would crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
   const prisma = new Client({ adapter: new PrismaPg(pool) });
+  commitOnlyInTime(prisma);
   return {
     prisma,
     async close() {
@@ -54,6 +57,25 @@ export function connectDatabase<C extends DatabaseClient>(
       await pool.end();
     },
   };
+}
+
+type Transactional = { $transaction?: (work: unknown, options?: unknown) => Promise<unknown> };
+
+// Every interactive transaction checks, once its work is done and before it commits, that the
+// request's caller is still waiting (lib/deadline.ts); otherwise it rolls back. Work outside a
+// request (the relay, consumers, seeds) has no deadline and always commits.
+function commitOnlyInTime(prisma: object): void {
+  const client = prisma as Transactional;
+  const transaction = client.$transaction?.bind(prisma);
+  if (!transaction) return;
+  client.$transaction = (work, options) =>
+    typeof work === 'function'
+      ? transaction(async (tx: unknown) => {
+          const result: unknown = await (work as (tx: unknown) => unknown)(tx);
+          if (timeLeftMs() < WRITE_MARGIN_MS) throw new TooLateToWriteError();
+          return result;
+        }, options)
+      : transaction(work, options);
 }
 
 export async function databaseStatus(db: DatabaseClient): Promise<'up' | 'down'> {

@@ -41,6 +41,14 @@ export class SubgraphUnavailableError extends GraphQLError {
   }
 }
 
+// A write whose caller has given up (the gateway has told the client it failed) is rolled back
+// instead of committed, so what the client was told stays true.
+export class TooLateToWriteError extends GraphQLError {
+  constructor() {
+    super('The write was not committed: the caller had given up waiting for it; nothing was written', { extensions: { code: 'SUBGRAPH_UNAVAILABLE' } });
+  }
+}
+
 // Root mutation fields run one after another. Once one has failed, the later ones are not run,
 // so a client never gets writes it was not told about; earlier fields keep their results.
 export function mutationNotRun(field: string, failedField: string): GraphQLError {

@@ -85,6 +85,10 @@ export async function startTcpProxy(target: URL): Promise<{ port: number; cut():
   return { port, cut, restore: listen, stop: cut };
 }
 
+// BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the subgraph processes of a
+// benchmark (Node does not take --cpu-prof from NODE_OPTIONS).
+const childNodeArguments = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export type ProcessPlatform = {
   gatewayUrl: string;
   // The NATS namespace the subgraph processes share, or in-process brokers that share nothing.
@@ -133,7 +137,7 @@ export async function startProcessPlatform(options: {
   const children = new Map<SubgraphName, ChildProcess>();
 
   const start = async (name: SubgraphName) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'subgraphs', name, 'src', 'server.ts')], {
+    const child = spawn(process.execPath, [...childNodeArguments, '--import', 'tsx', path.join(root, 'subgraphs', name, 'src', 'server.ts')], {
       cwd: root,
       env: {
         ...process.env,
