@@ -1,7 +1,7 @@
 import { IDENTITY_HEADER, InternalIdentitySigner } from './auth';
 import { secret, type Settings, type SubgraphName } from './config';
 import { clientError, SubgraphUnavailableError, type ErrorCode } from './errors';
-import { timeLeftMs, WRITE_MARGIN_MS } from './deadline';
+import { TIME_BUDGET_HEADER, timeLeftMs, WRITE_MARGIN_MS } from './deadline';
 import { ResilientCall, readyUrlOf } from './resilient-call';
 
 // Another subgraph this one asks, and who is asking (named in the signed identity it sends).
@@ -70,12 +70,19 @@ type MutationBody<T> = { data?: T | null; errors?: { message: string; extensions
 export async function callPeerMutation<T>(peer: PeerService, query: string, variables: Record<string, unknown>): Promise<T> {
   const client = clients.get(peer);
   if (!client) throw new Error(`The ${peer.name} peer of ${peer.caller} was not connected when the subgraph started`);
+  // The peer gets the time this caller will wait, so it rolls back (lib/db.ts) a write it could
+  // only commit after this caller gave up, such as a deletion hold nobody would release.
+  const budgetMs = Math.max(1, Math.floor(Math.min(timeLeftMs(), client.timeoutMs)));
   const answer = await client.call.run(async () => {
     const response = await fetch(peer.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: await client.signer.sign({ kind: 'service', service: peer.caller }) },
+      headers: {
+        'content-type': 'application/json',
+        [IDENTITY_HEADER]: await client.signer.sign({ kind: 'service', service: peer.caller }),
+        [TIME_BUDGET_HEADER]: String(budgetMs),
+      },
       body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(client.timeoutMs),
+      signal: AbortSignal.timeout(budgetMs),
     });
     if (response.status >= 500) throw new Error(`${peer.name} answered ${response.status}`);
     return { status: response.status, body: (await response.json().catch(() => null)) as MutationBody<T> | null };

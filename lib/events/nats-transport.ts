@@ -152,9 +152,15 @@ export class NatsTransport implements EventTransport {
     const source = await this.js.consumers.get(this.names.stream, { filter_subjects: 'filter_subject' in filter ? filter.filter_subject : filter.filter_subjects, deliver_policy: DeliverPolicy.All });
     let remaining = (await source.info()).num_pending;
     let count = 0;
+    let silent = 0;
     while (remaining > 0) {
       const message = await source.next({ expires: 5_000 });
-      if (!message) break;
+      if (!message) {
+        // The stream said more events were stored; a rebuild that stopped here would be short.
+        if (++silent === 3) throw new Error(`replay stopped with ${remaining} events not delivered`);
+        continue;
+      }
+      silent = 0;
       const parsed: unknown = JSON.parse(message.string());
       if (isEventEnvelope(parsed) && types.some((type) => subjectMatches(type, parsed.type))) {
         await onEvent(parsed);

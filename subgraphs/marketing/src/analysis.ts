@@ -91,7 +91,10 @@ export const marketingOrders: ConsumerDefinition<Tx> = {
     'order.deletion-cancelled': async (tx, event) => {
       const orderId = aggregateUuid(event);
       const { holdId } = parseEvent(event, 'order.deletion-cancelled');
-      await tx.orderFact.updateMany({ where: { orderId, deletionHoldId: holdId }, data: { deletionHoldId: null } });
+      // Remembered, so a hold of that deletion committing after this event, late, is refused.
+      await tx.$executeRaw`
+        UPDATE "OrderFact" SET "cancelledHoldId" = ${holdId}::uuid, "deletionHoldId" = NULLIF("deletionHoldId", ${holdId}::uuid)
+        WHERE "orderId" = ${orderId}::uuid`;
     },
   },
 };
@@ -109,7 +112,9 @@ export async function rebuildAnalysis(
 ): Promise<{ replayed: number; applied: number; skipped: number; orders: number; statistics: number }> {
   await db.$transaction(
     async (tx) => {
-      await tx.orderFact.deleteMany({ where: { sequence: { gt: 0 } } });
+      // Deletion tombstones and held rows stay too: without them a replay gap or a read-through
+      // during the rebuild could let an attribution name an order that is being deleted.
+      await tx.orderFact.deleteMany({ where: { sequence: { gt: 0 }, deleted: false, deletionHoldId: null } });
       await tx.customerOrderStatistics.deleteMany({});
       await tx.processedEvent.deleteMany({ where: { consumer: marketingOrders.name } });
       await fillStatistics(tx);

@@ -37,7 +37,12 @@ export const marketingCustomers: ConsumerDefinition<Tx> = {
     'customer.deletion-cancelled': async (tx, event) => {
       const id = aggregateUuid(event);
       const { holdId } = parseEvent(event, 'customer.deletion-cancelled');
-      await tx.knownCustomer.updateMany({ where: { id, deletionHoldId: holdId }, data: { deletionHoldId: null } });
+      // Also remembered (the row is created if need be): a hold of that deletion committing after
+      // this event, late, is refused instead of staying for ever.
+      await tx.$executeRaw`
+        INSERT INTO "KnownCustomer" ("id", "cancelledHoldId") VALUES (${id}::uuid, ${holdId}::uuid)
+        ON CONFLICT ("id") DO UPDATE SET "cancelledHoldId" = EXCLUDED."cancelledHoldId",
+          "deletionHoldId" = NULLIF("KnownCustomer"."deletionHoldId", EXCLUDED."cancelledHoldId")`;
     },
     // A tombstone, inserted if the customer was never seen here, so neither a late state event
     // nor a read-through can bring the customer back.

@@ -329,7 +329,9 @@ export async function holdCustomer(prisma: PrismaClient, rawCustomerId: unknown,
   return unlessRefused(
     prisma.$transaction(async (tx) => {
       await tx.knownCustomer.createMany({ data: [{ id: customerId }], skipDuplicates: true });
-      await tx.knownCustomer.update({ where: { id: customerId }, data: { deletionHoldId: holdId } });
+      const held = await tx.$executeRaw`
+        UPDATE "KnownCustomer" SET "deletionHoldId" = ${holdId}::uuid WHERE "id" = ${customerId}::uuid AND "cancelledHoldId" IS DISTINCT FROM ${holdId}::uuid`;
+      if (!held) throw conflict(`the deletion of customer ${customerId} was cancelled before marketing could hold it`, 'holdId');
       const [counts] = await tx.$queryRaw<{ memberships: number; responses: number; attributions: number }[]>`
         SELECT (SELECT count(*)::int FROM "CampaignMember" WHERE "customerId" = ${customerId}::uuid) AS "memberships",
                (SELECT count(*)::int FROM "CampaignResponse" WHERE "customerId" = ${customerId}::uuid) AS "responses",
@@ -371,7 +373,9 @@ export async function holdOrder(prisma: PrismaClient, peers: Peers, rawOrderId: 
   return unlessRefused(
     prisma.$transaction(async (tx) => {
       if (readThrough) await tx.orderFact.createMany({ data: [readThrough], skipDuplicates: true });
-      await tx.orderFact.updateMany({ where: { orderId }, data: { deletionHoldId: holdId } });
+      const held = await tx.$executeRaw`
+        UPDATE "OrderFact" SET "deletionHoldId" = ${holdId}::uuid WHERE "orderId" = ${orderId}::uuid AND "cancelledHoldId" IS DISTINCT FROM ${holdId}::uuid`;
+      if (!held && (await tx.orderFact.count({ where: { orderId } }))) throw conflict(`the deletion of order ${orderId} was cancelled before marketing could hold it`, 'holdId');
       const campaigns = await tx.orderAttribution.count({ where: { orderId } });
       if (campaigns) throw new HoldRefused([`attributed to ${campaigns} ${campaigns === 1 ? 'campaign' : 'campaigns'}`]);
       return [];

@@ -39,11 +39,15 @@ export const salesCustomerConsumer: ConsumerDefinition<Tx> = {
     'customer.updated': applyState('customer.updated'),
     'customer.archived': applyState('customer.archived'),
     'customer.restored': applyState('customer.restored'),
-    // Not ordered by sequence: it releases exactly the hold it names, so a cancellation of an
-    // earlier, abandoned deletion cannot release a newer one.
+    // Not ordered by sequence: it releases exactly the hold it names. It is also remembered (the
+    // row is created if need be): a hold of that deletion committing after this event, late, is
+    // refused instead of staying for ever.
     'customer.deletion-cancelled': async (tx, event) => {
       const { holdId } = parseEvent(event, 'customer.deletion-cancelled');
-      await tx.knownCustomer.updateMany({ where: { id: customerIdOf(event), deletionHoldId: holdId }, data: { deletionHoldId: null } });
+      await tx.$executeRaw(Prisma.sql`
+        INSERT INTO "KnownCustomer" ("id", "cancelledHoldId") VALUES (${customerIdOf(event)}::uuid, ${holdId}::uuid)
+        ON CONFLICT ("id") DO UPDATE SET "cancelledHoldId" = EXCLUDED."cancelledHoldId",
+          "deletionHoldId" = NULLIF("KnownCustomer"."deletionHoldId", EXCLUDED."cancelledHoldId")`);
     },
     // A deletion that arrives before anything else about the customer leaves a tombstone, so a
     // later read-through (or a late created event) cannot make the customer known again.

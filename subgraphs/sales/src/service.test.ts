@@ -219,6 +219,15 @@ describe('_holdCustomerInSales', () => {
     await newOrder(customerId);
   });
 
+  it('refuses a hold whose deletion was already cancelled (a hold that arrives late would never be released)', async () => {
+    const customerId = await realCustomer();
+    const holdId = randomUUID();
+    await customerEvent('customer.deletion-cancelled', customerId, 92, { holdId });
+    expectError(await asCustomerService(HOLD, { customerId, holdId }), 'CONFLICT', 'holdId');
+    expect(await knownCustomer(customerId)).toMatchObject({ deletionHoldId: null });
+    await newOrder(customerId);
+  });
+
   it('is for services only', async () => {
     const response = await salesGql(HOLD, { customerId: randomUUID(), holdId: randomUUID() });
     expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });

@@ -68,7 +68,9 @@ export async function holdCustomer(prisma: PrismaClient, rawCustomerId: unknown,
   try {
     await prisma.$transaction(async (tx) => {
       await tx.knownCustomer.createMany({ data: [{ id: customerId }], skipDuplicates: true });
-      await tx.$queryRaw(Prisma.sql`SELECT "id" FROM "KnownCustomer" WHERE "id" = ${customerId}::uuid FOR UPDATE`);
+      const [row] = await tx.$queryRaw<{ cancelledHoldId: string | null }[]>(Prisma.sql`
+        SELECT "cancelledHoldId"::text AS "cancelledHoldId" FROM "KnownCustomer" WHERE "id" = ${customerId}::uuid FOR UPDATE`);
+      if (row.cancelledHoldId === holdId) throw conflict(`the deletion of customer ${customerId} was cancelled before sales could hold it`, 'holdId');
       const references = customerReferences(await tx.order.count({ where: { customerId } }), await tx.opportunity.count({ where: { customerId } }));
       if (references.length) throw new HoldRefused(references);
       // Replaces a hold an abandoned deletion left: its cancellation names that hold, not this one.

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "KnownCustomer" ADD COLUMN     "cancelledHoldId" UUID;
