@@ -4,7 +4,7 @@ import type { EventEnvelope } from './envelope';
 // Every event type, the aggregate it belongs to, the version its producer writes and the data
 // it carries. Producers are type-checked against it and consumers parse with it, so a change
 // here is a change of the contract between services (docs/events.md explains each).
-// Events carry no personal data (no names, emails or phones): the stream keeps events for
+// Events carry no personal data (no names, emails, phones, companies or tags): the stream keeps events for
 // replay, and an erased customer must not live on in it.
 
 const id = z.uuid();
@@ -16,7 +16,6 @@ const customerState = z.object({
   status: z.enum(['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED']),
   kind: z.enum(['PERSON', 'ORGANIZATION']),
   ownerId: z.string().nullable(),
-  tags: z.array(z.string()),
   archived: z.boolean(),
 });
 

@@ -58,7 +58,7 @@ const ERASED_NAME = 'Erased customer';
 
 // What other services learn of a customer: its state, never the person (lib/events/catalog.ts).
 function customerState(customer: Customer) {
-  return { status: customer.status, kind: customer.kind, ownerId: customer.ownerId, tags: customer.tags, archived: customer.archivedAt !== null };
+  return { status: customer.status, kind: customer.kind, ownerId: customer.ownerId, archived: customer.archivedAt !== null };
 }
 
 const erased = (id: string, field = 'id') => conflict(`Customer ${id} has been erased; it can no longer be changed`, field);

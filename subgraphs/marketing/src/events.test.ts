@@ -18,7 +18,7 @@ let platform: TestPlatform;
 let database: Database<PrismaClient>;
 let campaignId: string;
 
-const STATE: EventData<'customer.created'> = { status: 'ACTIVE', kind: 'PERSON', ownerId: 'user-1', tags: ['vip'], archived: false };
+const STATE: EventData<'customer.created'> = { status: 'ACTIVE', kind: 'PERSON', ownerId: 'user-1', archived: false };
 
 function envelope<T extends EventType>(type: T, aggregateId: string, sequence: number, data: EventData<T>): EventEnvelope {
   return { id: randomUUID(), type, version: EVENT_CATALOG[type].version, source: 'test', aggregateType: EVENT_CATALOG[type].aggregateType, aggregateId, sequence, occurredAt: new Date().toISOString(), data };
@@ -172,15 +172,15 @@ describe('outbox events of marketing writes', () => {
 
 describe('KnownCustomer, from customer events', () => {
   const row = async (id: string) =>
-    (await platform.sql('marketing', 'SELECT status, kind, "ownerId", tags, archived, deleted, erased, "deletionHoldId"::text AS "holdId", sequence FROM "KnownCustomer" WHERE id = $1', [id]))[0];
+    (await platform.sql('marketing', 'SELECT status, kind, "ownerId", archived, deleted, erased, "deletionHoldId"::text AS "holdId", sequence FROM "KnownCustomer" WHERE id = $1', [id]))[0];
 
   it('applies newer state only, and nothing after the deletion', async () => {
     const id = randomUUID();
-    await applyCustomerEvent(envelope('customer.updated', id, 3, { ...STATE, tags: ['newest'] }));
-    await applyCustomerEvent(envelope('customer.created', id, 1, { ...STATE, tags: ['oldest'] }));
-    expect(await row(id)).toMatchObject({ tags: ['newest'], sequence: 3, deleted: false });
+    await applyCustomerEvent(envelope('customer.updated', id, 3, { ...STATE, ownerId: 'newest' }));
+    await applyCustomerEvent(envelope('customer.created', id, 1, { ...STATE, ownerId: 'oldest' }));
+    expect(await row(id)).toMatchObject({ ownerId: 'newest', sequence: 3, deleted: false });
     await applyCustomerEvent(envelope('customer.archived', id, 4, { ...STATE, archived: true }));
-    expect(await row(id)).toMatchObject({ archived: true, tags: ['vip'], sequence: 4 });
+    expect(await row(id)).toMatchObject({ archived: true, ownerId: 'user-1', sequence: 4 });
     await applyCustomerEvent(envelope('customer.deleted', id, 6, { holdId: randomUUID() }));
     await applyCustomerEvent(envelope('customer.restored', id, 5, STATE));
     await applyCustomerEvent(envelope('customer.updated', id, 7, STATE));
@@ -204,10 +204,10 @@ describe('KnownCustomer, from customer events', () => {
     await expectRefused(ADD_MEMBERS, { c: campaignId, ids: [seen, unknown] }, 'customerIds.1', `customer ${unknown} does not exist`);
     expect(await row(seen)).toBeUndefined();
     await run(ADD_MEMBERS, { c: campaignId, ids: [unseen] });
-    expect(await row(unseen)).toMatchObject({ status: 'ACTIVE', kind: 'PERSON', tags: ['vip'], archived: false, deleted: false, sequence: 0 });
+    expect(await row(unseen)).toMatchObject({ status: 'ACTIVE', kind: 'PERSON', archived: false, deleted: false, sequence: 0 });
     // The customer's own events still apply over the row read through.
-    await applyCustomerEvent(envelope('customer.updated', unseen, 1, { ...STATE, tags: ['renewal'] }));
-    expect(await row(unseen)).toMatchObject({ tags: ['renewal'], sequence: 1 });
+    await applyCustomerEvent(envelope('customer.updated', unseen, 1, { ...STATE, ownerId: 'renewal' }));
+    expect(await row(unseen)).toMatchObject({ ownerId: 'renewal', sequence: 1 });
   });
 
   it('customer.erased deletes memberships, responses and analysis, keeps attributions and order facts, and reports completion once', async () => {
@@ -224,7 +224,7 @@ describe('KnownCustomer, from customer events', () => {
     expect(await applyCustomerEvent(erased)).toBe(true);
     expect({ members: await count('CampaignMember'), responses: await count('CampaignResponse'), statistics: await count('CustomerOrderStatistics') }).toEqual({ members: 0, responses: 0, statistics: 0 });
     expect({ attributions: await count('OrderAttribution'), facts: await count('OrderFact') }).toEqual({ attributions: 1, facts: 1 });
-    expect(await row(customerId)).toMatchObject({ erased: true, status: null, kind: null, ownerId: null, tags: [], sequence: 20 });
+    expect(await row(customerId)).toMatchObject({ erased: true, status: null, kind: null, ownerId: null, sequence: 20 });
     expect(await outbox('customer-erasure.completed', `"aggregateId" = $2`, [customerId])).toEqual([
       { type: 'customer-erasure.completed', aggregateId: customerId, sequence: 1, data: { customerId, service: 'marketing' } },
     ]);
@@ -237,7 +237,7 @@ describe('KnownCustomer, from customer events', () => {
     await applyOrderEvent(envelope('order.status-changed', orderId, 2, { customerId, status: 'FULFILLED', previousStatus: 'PAID', currency: 'USD', totalMinor: '5000', placedAt: '2026-11-01T10:00:00.000Z', createdAt: '2026-11-01T09:00:00.000Z' }));
     expect(await count('CustomerOrderStatistics')).toBe(0);
     await applyCustomerEvent(envelope('customer.updated', customerId, 21, STATE));
-    expect(await row(customerId)).toMatchObject({ erased: true, status: null, tags: [] });
+    expect(await row(customerId)).toMatchObject({ erased: true, status: null });
 
     await expectRefused(ADD_MEMBERS, { c: campaignId, ids: [customerId] }, 'customerIds.0', `customer ${customerId} has been erased`);
     const otherOrder = await orderFact(customerId);

@@ -18,10 +18,10 @@ const applyCustomerState =
     const id = aggregateUuid(event);
     const state = parseEvent(event, type);
     await tx.$executeRaw`
-      INSERT INTO "KnownCustomer" ("id", "status", "kind", "ownerId", "tags", "archived", "sequence")
-      VALUES (${id}::uuid, ${state.status}, ${state.kind}, ${state.ownerId}, ${state.tags}::text[], ${state.archived}, ${event.sequence})
+      INSERT INTO "KnownCustomer" ("id", "status", "kind", "ownerId", "archived", "sequence")
+      VALUES (${id}::uuid, ${state.status}, ${state.kind}, ${state.ownerId}, ${state.archived}, ${event.sequence})
       ON CONFLICT ("id") DO UPDATE SET
-        "status" = EXCLUDED."status", "kind" = EXCLUDED."kind", "ownerId" = EXCLUDED."ownerId", "tags" = EXCLUDED."tags",
+        "status" = EXCLUDED."status", "kind" = EXCLUDED."kind", "ownerId" = EXCLUDED."ownerId",
         "archived" = EXCLUDED."archived", "sequence" = EXCLUDED."sequence"
       WHERE "KnownCustomer"."sequence" < EXCLUDED."sequence" AND NOT "KnownCustomer"."deleted" AND NOT "KnownCustomer"."erased"`;
   };
@@ -64,7 +64,7 @@ export const marketingCustomers: ConsumerDefinition<Tx> = {
       await lockCustomerAnalysis(tx, customerId);
       await tx.$executeRaw`
         INSERT INTO "KnownCustomer" ("id", "erased", "sequence") VALUES (${customerId}::uuid, true, ${event.sequence})
-        ON CONFLICT ("id") DO UPDATE SET "erased" = true, "status" = NULL, "kind" = NULL, "ownerId" = NULL, "tags" = '{}',
+        ON CONFLICT ("id") DO UPDATE SET "erased" = true, "status" = NULL, "kind" = NULL, "ownerId" = NULL,
           "sequence" = GREATEST("KnownCustomer"."sequence", EXCLUDED."sequence")`;
       const members = await tx.$queryRaw<{ id: string; campaignId: string; status: MemberStatus }[]>`
         DELETE FROM "CampaignMember" WHERE "customerId" = ${customerId}::uuid RETURNING "id"::text, "campaignId"::text, "status"::text`;

@@ -36,7 +36,7 @@ export const demoSeed: SubgraphSeed<{ customers: DemoCustomer[]; orders: DemoOrd
     const channels = Object.values(CampaignChannel);
     return withDatabase(PrismaClient, databaseUrl, async (prisma) => {
       await inChunks(
-        customers.map(({ id, kind, status, ownerId, tags, archived }) => ({ id, kind, status, ownerId, tags, archived })),
+        customers.map(({ id, kind, status, ownerId, archived }) => ({ id, kind, status, ownerId, archived })),
         (data) => prisma.knownCustomer.createMany({ data }),
       );
       tableWritten();

@@ -112,7 +112,7 @@ export async function updateCampaign(prisma: PrismaClient, rawId: unknown, rawIn
 // write committed first and the hold counts it, or the write sees the hold and is refused.
 
 type KnownCustomerRow = { id: string; deleted: boolean; erased: boolean; held: boolean };
-type CustomerState = { id: string; kind: string; status: string; ownerId: string | null; tags: string[]; archived: boolean };
+type CustomerState = { id: string; kind: string; status: string; ownerId: string | null; archived: boolean };
 
 // What a customer the write names lacks, in the words of the refusal, or null.
 const customerRefusal = (row: KnownCustomerRow | undefined) =>
@@ -125,7 +125,7 @@ async function readThroughCustomers(prisma: PrismaClient, peers: Peers, customer
   const known = new Set((await prisma.knownCustomer.findMany({ where: { id: { in: customerIds } }, select: { id: true } })).map((row) => row.id));
   const unknown = customerIds.filter((id) => !known.has(id));
   if (!unknown.length) return [];
-  const found = await fetchEntities<CustomerState>(peers.customer, 'Customer', unknown, 'id kind status ownerId tags archived');
+  const found = await fetchEntities<CustomerState>(peers.customer, 'Customer', unknown, 'id kind status ownerId archived');
   return found.filter((customer): customer is CustomerState => customer !== null);
 }
 

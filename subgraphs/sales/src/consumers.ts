@@ -23,10 +23,10 @@ type StateEvent = 'customer.created' | 'customer.updated' | 'customer.archived' 
 const applyState = (type: StateEvent) => async (tx: Tx, event: EventEnvelope) => {
   const state = parseEvent(event, type);
   await tx.$executeRaw(Prisma.sql`
-    INSERT INTO "KnownCustomer" ("id", "status", "kind", "ownerId", "tags", "archived", "sequence")
-    VALUES (${customerIdOf(event)}::uuid, ${state.status}, ${state.kind}, ${state.ownerId}, ${state.tags}::text[], ${state.archived}, ${event.sequence})
+    INSERT INTO "KnownCustomer" ("id", "status", "kind", "ownerId", "archived", "sequence")
+    VALUES (${customerIdOf(event)}::uuid, ${state.status}, ${state.kind}, ${state.ownerId}, ${state.archived}, ${event.sequence})
     ON CONFLICT ("id") DO UPDATE SET
-      "status" = EXCLUDED."status", "kind" = EXCLUDED."kind", "ownerId" = EXCLUDED."ownerId", "tags" = EXCLUDED."tags",
+      "status" = EXCLUDED."status", "kind" = EXCLUDED."kind", "ownerId" = EXCLUDED."ownerId",
       "archived" = EXCLUDED."archived", "sequence" = EXCLUDED."sequence"
     WHERE "KnownCustomer"."sequence" < EXCLUDED."sequence" AND NOT "KnownCustomer"."deleted"`);
 };
@@ -64,7 +64,7 @@ export const salesCustomerConsumer: ConsumerDefinition<Tx> = {
       const customerId = customerIdOf(event);
       await tx.$executeRaw(Prisma.sql`
         INSERT INTO "KnownCustomer" ("id", "erased", "sequence") VALUES (${customerId}::uuid, true, ${event.sequence})
-        ON CONFLICT ("id") DO UPDATE SET "erased" = true, "tags" = ARRAY[]::text[], "sequence" = GREATEST("KnownCustomer"."sequence", EXCLUDED."sequence")`);
+        ON CONFLICT ("id") DO UPDATE SET "erased" = true, "sequence" = GREATEST("KnownCustomer"."sequence", EXCLUDED."sequence")`);
       await appendEvent(tx, 'sales', 'customer-erasure.completed', customerId, { customerId, service: 'sales' });
     },
   },

@@ -13,7 +13,7 @@ export const demoSeed: SubgraphSeed<{ customers: DemoCustomer[] }, { orders: Dem
       // The seed writes no events, so the customers sales knows are written here; sequence 0
       // lets the customer's first event apply over them.
       await inChunks(
-        customers.map(({ id, ownerId, status, kind, tags, archived }) => ({ id, ownerId, status, kind, tags, archived, sequence: 0 })),
+        customers.map(({ id, ownerId, status, kind, archived }) => ({ id, ownerId, status, kind, archived, sequence: 0 })),
         (data) => prisma.knownCustomer.createMany({ data }),
       );
       tableWritten();

@@ -29,17 +29,17 @@ type Tx = Prisma.TransactionClient;
 
 const CUSTOMER_FIELD = 'input.customerId';
 
-type CustomerEntity = { id: string; status: string; kind: string; ownerId: string | null; tags: string[]; archived: boolean };
+type CustomerEntity = { id: string; status: string; kind: string; ownerId: string | null; archived: boolean };
 
 // Sales checks customers against its own copy, kept from the customer service's events. For a
 // customer whose created event has not arrived yet it asks the customer service, and the write's
 // transaction keeps the answer (sequence 0, so every event of the customer's applies over it).
 async function readThroughCustomer(prisma: PrismaClient, peers: Peers, customerId: string): Promise<Prisma.KnownCustomerCreateManyInput | null> {
   if (await prisma.knownCustomer.findUnique({ where: { id: customerId }, select: { id: true } })) return null;
-  const [customer] = await fetchEntities<CustomerEntity>(peers.customer, 'Customer', [customerId], 'id status kind ownerId tags archived');
+  const [customer] = await fetchEntities<CustomerEntity>(peers.customer, 'Customer', [customerId], 'id status kind ownerId archived');
   if (!customer) throw badUserInput(`${CUSTOMER_FIELD}: customer ${customerId} does not exist`, CUSTOMER_FIELD);
-  const { status, kind, ownerId, tags, archived } = customer;
-  return { id: customerId, status, kind, ownerId, tags, archived, sequence: 0 };
+  const { status, kind, ownerId, archived } = customer;
+  return { id: customerId, status, kind, ownerId, archived, sequence: 0 };
 }
 
 // In the transaction that inserts the order or deal: the shared lock keeps a deletion hold

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "KnownCustomer" DROP COLUMN "tags";
