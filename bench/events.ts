@@ -15,6 +15,7 @@ import { PrismaClient } from '../subgraphs/sales/src/generated/prisma/client';
 const WRITES_PER_SECOND = Number(process.env.EVENT_WRITES_PER_SECOND ?? 200);
 const DURATION_MS = Number(process.env.EVENT_DURATION_MS ?? 60_000);
 const OUTBOX_SAMPLES = Number(process.env.EVENT_OUTBOX_SAMPLES ?? 2_000);
+const CUSTOMERS = Number(process.env.EVENT_CUSTOMERS ?? 200);
 
 function percentile(values: number[], p: number): number | null {
   if (!values.length) return null;
@@ -76,17 +77,25 @@ async function main() {
   await Promise.all([sales.connect(), marketing.connect()]);
   try {
     const internal = await internalHeaders();
-    const { createCustomer } = await gql(platform.subgraphUrls.customer, 'mutation { createCustomer(input: { name: "Bench buyer" }) { id } }', {}, internal);
+    // Orders spread over many customers, as in a CRM: the analysis of one customer is recomputed
+    // under that customer's lock, so one customer taking every order would measure only that lock.
+    const customerIds: string[] = [];
+    for (let n = 0; n < CUSTOMERS; n++) {
+      const { createCustomer } = await gql(platform.subgraphUrls.customer, `mutation { createCustomer(input: { name: "Bench buyer ${n}" }) { id } }`, {}, internal);
+      customerIds.push(createCustomer.id);
+    }
     const { createProduct } = await gql(platform.subgraphUrls.sales, 'mutation { createProduct(input: { sku: "BENCH-EV", name: "Bench", price: { amount: "9.99", currency: "USD" } }) { id } }', {}, internal);
     const headers = await userHeaders();
-    const body = JSON.stringify({
-      query: 'mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id } }',
-      variables: { input: { customerId: createCustomer.id, items: [{ productId: createProduct.id, quantity: 1 }], status: 'PLACED' } },
-    });
+    let sent = 0;
+    const nextBody = () =>
+      JSON.stringify({
+        query: 'mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id } }',
+        variables: { input: { customerId: customerIds[sent++ % customerIds.length], items: [{ productId: createProduct.id, quantity: 1 }], status: 'PLACED' } },
+      });
     const place = async () => {
       const started = performance.now();
       try {
-        const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+        const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: nextBody() });
         const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
         const failure = answer.errors?.[0]?.extensions?.code ?? (response.ok ? undefined : `HTTP ${response.status}`);
         return { ms: performance.now() - started, ok: !failure, failure };
@@ -134,7 +143,7 @@ async function main() {
         const last = Math.max(...[...applied.values()].map((at) => at.getTime()));
         const report = {
           measuredAt: new Date().toISOString(),
-          load: { writesPerSecondTarget: WRITES_PER_SECOND, durationMs: DURATION_MS, writesSent: total, writesSucceeded: results.filter((r) => r.ok).length, failures: results.reduce<Record<string, number>>((counts, r) => (r.ok ? counts : { ...counts, [r.failure ?? 'unknown']: (counts[r.failure ?? 'unknown'] ?? 0) + 1 }), {}), sentOverMs: Math.round(sentForMs) },
+          load: { writesPerSecondTarget: WRITES_PER_SECOND, durationMs: DURATION_MS, customers: CUSTOMERS, writesSent: total, writesSucceeded: results.filter((r) => r.ok).length, failures: results.reduce<Record<string, number>>((counts, r) => (r.ok ? counts : { ...counts, [r.failure ?? 'unknown']: (counts[r.failure ?? 'unknown'] ?? 0) + 1 }), {}), sentOverMs: Math.round(sentForMs) },
           writeLatencyThroughGatewayMs: { p50: percentile(results.map((r) => r.ms), 50), p99: percentile(results.map((r) => r.ms), 99) },
           events: { applied: applied.size, endToEndPerSecond: Number(((applied.size * 1000) / (last - first)).toFixed(1)) },
           commitToAppliedLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: percentile(lags, 100) },

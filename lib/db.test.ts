@@ -4,7 +4,7 @@ import { startEmbeddedPostgres } from '../dev/embedded-postgres';
 import { PrismaClient } from '../subgraphs/sales/src/generated/prisma/client';
 import { createServerDatabase, databaseMode } from '../test/databases';
 import { connectDatabase, type Database } from './db';
-import { followCallerDeadline, WRITE_MARGIN_MS } from './deadline';
+import { DEADLINE_HEADER, followCallerDeadline, TIME_BUDGET_HEADER, WRITE_MARGIN_MS } from './deadline';
 import { TooLateToWriteError } from './errors';
 
 // A transaction that finishes its work after the caller has (nearly) given up must roll back:
@@ -31,8 +31,9 @@ afterAll(async () => {
 });
 
 // Runs work as a request whose caller waits budgetMs (the gateway's x-crm-time-budget-ms).
-function withinBudget<T>(budgetMs: number | null, work: () => Promise<T>): Promise<T> {
-  const req = { get: () => (budgetMs === null ? undefined : String(budgetMs)) } as unknown as Request;
+function withinBudget<T>(budgetMs: number | null, work: () => Promise<T>, headers: Record<string, string> = {}): Promise<T> {
+  const values: Record<string, string | undefined> = { [TIME_BUDGET_HEADER]: budgetMs === null ? undefined : String(budgetMs), ...headers };
+  const req = { get: (name: string) => values[name.toLowerCase()] } as unknown as Request;
   return new Promise<T>((resolve, reject) => followCallerDeadline(req, {} as Response, () => void work().then(resolve, reject)));
 }
 
@@ -54,4 +55,10 @@ test('a transaction with time left, or outside any request, commits', async () =
   await withinBudget(60_000, () => writeProduct('IN-TIME-1', 10));
   await writeProduct('NO-DEADLINE-1', 10);
   expect([await stored('IN-TIME-1'), await stored('NO-DEADLINE-1')]).toEqual([1, 1]);
+});
+
+test('a request that waited in a queue past the deadline its caller stated does not commit, whatever its budget says', async () => {
+  const waitedTooLong = { [DEADLINE_HEADER]: String(Date.now() + 100) };
+  await expect(withinBudget(60_000, () => writeProduct('QUEUED-1', 10), waitedTooLong)).rejects.toBeInstanceOf(TooLateToWriteError);
+  expect(await stored('QUEUED-1')).toBe(0);
 });

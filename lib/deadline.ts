@@ -5,6 +5,15 @@ import type { RequestHandler } from 'express';
 // subgraph that is still working when the gateway has given up must not write: the client
 // has been told the write failed.
 export const TIME_BUDGET_HEADER = 'x-crm-time-budget-ms';
+// The same deadline as a point in time (epoch milliseconds): a request that waited in a busy
+// subgraph's queue before it was read has less left than its budget says. Services' clocks are
+// assumed to agree to well under the margin (NTP); a value far off is ignored.
+export const DEADLINE_HEADER = 'x-crm-deadline';
+
+// What a caller sends with a call it will wait budgetMs for.
+export function deadlineHeaders(budgetMs: number): Record<string, string> {
+  return { [TIME_BUDGET_HEADER]: String(budgetMs), [DEADLINE_HEADER]: String(Date.now() + budgetMs) };
+}
 
 // Time a write needs between its last check and its commit, and the network between gateway
 // and subgraph: a write starts only with at least this much of the budget left.
@@ -17,7 +26,10 @@ const deadlines = new AsyncLocalStorage<number>();
 export const followCallerDeadline: RequestHandler = (req, _res, next) => {
   const budget = Number(req.get(TIME_BUDGET_HEADER));
   if (!Number.isFinite(budget) || budget <= 0) return next();
-  deadlines.run(Date.now() + budget, next);
+  const now = Date.now();
+  const stated = Number(req.get(DEADLINE_HEADER));
+  const plausible = Number.isFinite(stated) && stated > now - 600_000 && stated <= now + budget + 5_000;
+  deadlines.run(plausible ? Math.min(now + budget, stated) : now + budget, next);
 };
 
 // Milliseconds until the caller gives up; Infinity for a caller that set no deadline.

@@ -1,7 +1,7 @@
 import { IDENTITY_HEADER, InternalIdentitySigner } from './auth';
 import { secret, type Settings, type SubgraphName } from './config';
 import { clientError, SubgraphUnavailableError, type ErrorCode } from './errors';
-import { TIME_BUDGET_HEADER, timeLeftMs, WRITE_MARGIN_MS } from './deadline';
+import { deadlineHeaders, timeLeftMs, WRITE_MARGIN_MS } from './deadline';
 import { ResilientCall, readyUrlOf } from './resilient-call';
 
 // Another subgraph this one asks, and who is asking (named in the signed identity it sends).
@@ -79,7 +79,7 @@ export async function callPeerMutation<T>(peer: PeerService, query: string, vari
       headers: {
         'content-type': 'application/json',
         [IDENTITY_HEADER]: await client.signer.sign({ kind: 'service', service: peer.caller }),
-        [TIME_BUDGET_HEADER]: String(budgetMs),
+        ...deadlineHeaders(budgetMs),
       },
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(budgetMs),

@@ -2,7 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { IDENTITY_HEADER, type Identity, type InternalIdentitySigner } from '../../lib/auth';
-import { TIME_BUDGET_HEADER } from '../../lib/deadline';
+import { deadlineHeaders } from '../../lib/deadline';
 import { SubgraphUnavailableError } from '../../lib/errors';
 import { logger } from '../../lib/logger';
 import type { ResilienceOptions } from '../../lib/config';
@@ -74,7 +74,7 @@ export class ResilientDataSource extends RemoteGraphQLDataSource {
   // Subgraphs trust only the identity the gateway signed, never headers a client sent.
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<{ identity?: Identity }>): Promise<void> {
     request.http?.headers.set(IDENTITY_HEADER, await this.signer.sign(context.identity ?? { kind: 'anonymous' }));
-    request.http?.headers.set(TIME_BUDGET_HEADER, String(this.resilience.timeoutMs));
+    for (const [name, value] of Object.entries(deadlineHeaders(this.resilience.timeoutMs))) request.http?.headers.set(name, value);
   }
 
   override process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
