@@ -32,6 +32,12 @@ export const followCallerDeadline: RequestHandler = (req, _res, next) => {
   deadlines.run(plausible ? Math.min(now + budget, stated) : now + budget, next);
 };
 
+// Work that undoes what a request started (releasing a deletion's holds) must finish even after
+// the caller has given up, or the holds would stay: it runs without the request's deadline.
+export function regardlessOfDeadline<T>(work: () => T): T {
+  return deadlines.exit(work);
+}
+
 // Milliseconds until the caller gives up; Infinity for a caller that set no deadline.
 export function timeLeftMs(): number {
   const deadline = deadlines.getStore();

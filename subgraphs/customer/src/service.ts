@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { timeLeftMs, WRITE_MARGIN_MS } from '../../../lib/deadline';
-import { conflict, notFound, badUserInput, SubgraphUnavailableError } from '../../../lib/errors';
+import { regardlessOfDeadline, timeLeftMs, WRITE_MARGIN_MS } from '../../../lib/deadline';
+import { conflict, notFound, badUserInput, SubgraphUnavailableError, TooLateToWriteError } from '../../../lib/errors';
 import { callPeerMutation, type PeerService } from '../../../lib/entity-client';
 import { appendEvent } from '../../../lib/events/outbox';
 import { keyset, pageSize, sortColumn, toConnection, type RootListArgs } from '../../../lib/pagination';
@@ -158,10 +158,27 @@ export async function deleteCustomer(prisma: PrismaClient, peers: Peers, rawId: 
   const stillHas = answers.flatMap((answer) => (answer.status === 'fulfilled' ? answer.value : []));
   const failure = answers.find((answer): answer is PromiseRejectedResult => answer.status === 'rejected');
   const inTime = timeLeftMs() >= WRITE_MARGIN_MS;
-  if (!stillHas.length && !failure && inTime && (await finishDeletion(prisma, id, holdId))) return id;
-  // A service that refused rolled its hold back. One that holds the customer is asked to release
-  // it; one that did not answer (it may have committed) or cannot be asked is told by
-  // customer.deletion-cancelled. So a refused deletion leaves every database as it was.
+  // The deletion commits only while the caller waits (lib/db.ts); if it could not, it is undone.
+  const deleted = !stillHas.length && !failure && inTime && (await finishDeletion(prisma, id, holdId).catch(rethrowUnlessTooLate));
+  if (deleted) return id;
+  await regardlessOfDeadline(() => releaseHolds(prisma, peers, names, answers, id, holdId));
+  // What a service still has refuses the deletion whatever the others would answer.
+  if (stillHas.length) throw conflict(`Customer ${id} still has ${stillHas.join(', ')}; archive it instead`, 'id');
+  if (failure) throw failure.reason;
+  if (!inTime || deleted === null) throw new SubgraphUnavailableError(peers[lastToAnswer].name, 'it answered too late to delete anything; nothing was deleted');
+  throw conflict(`the deletion of Customer ${id} took longer than ${STALE_HOLD_MS / 1000} s and was cancelled; nothing was deleted, try again`, 'id');
+}
+
+// null: the caller gave up before the deletion could commit, so it rolled back.
+const rethrowUnlessTooLate = (error: unknown): null => {
+  if (error instanceof TooLateToWriteError) return null;
+  throw error;
+};
+
+// A service that refused rolled its hold back. One that holds the customer is asked to release
+// it; one that did not answer (it may have committed) or cannot be asked is told by
+// customer.deletion-cancelled. So a refused deletion leaves every database as it was.
+async function releaseHolds(prisma: PrismaClient, peers: Peers, names: (keyof Peers)[], answers: PromiseSettledResult<string[]>[], id: string, holdId: string): Promise<void> {
   const released = await Promise.all(
     names.map(async (name, index) => {
       const answer = answers[index];
@@ -174,11 +191,6 @@ export async function deleteCustomer(prisma: PrismaClient, peers: Peers, rawId: 
     }),
   );
   await cancelDeletion(prisma, id, holdId, released.every(Boolean) ? 'never' : 'always');
-  // What a service still has refuses the deletion whatever the others would answer.
-  if (stillHas.length) throw conflict(`Customer ${id} still has ${stillHas.join(', ')}; archive it instead`, 'id');
-  if (failure) throw failure.reason;
-  if (!inTime) throw new SubgraphUnavailableError(peers[lastToAnswer].name, 'it answered too late to delete anything; nothing was deleted');
-  throw conflict(`the deletion of Customer ${id} took longer than ${STALE_HOLD_MS / 1000} s and was cancelled; nothing was deleted, try again`, 'id');
 }
 
 // Raw SQL so that the hold does not touch updatedAt: it changes nothing a client sees.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { timeLeftMs, WRITE_MARGIN_MS } from '../../../lib/deadline';
-import { badUserInput, conflict, notFound, SubgraphUnavailableError } from '../../../lib/errors';
+import { regardlessOfDeadline, timeLeftMs, WRITE_MARGIN_MS } from '../../../lib/deadline';
+import { badUserInput, conflict, notFound, SubgraphUnavailableError, TooLateToWriteError } from '../../../lib/errors';
 import { callPeerMutation, fetchEntities, type PeerService } from '../../../lib/entity-client';
 import type { EventData } from '../../../lib/events/catalog';
 import { appendEvent } from '../../../lib/events/outbox';
@@ -238,7 +238,12 @@ async function notDeletable(prisma: PrismaClient, id: string) {
 // came (it may have committed). Only a hold that could not be released by a call is announced with
 // order.deletion-cancelled, so a refused deletion leaves every database as it was. Raw SQL, here
 // and where the hold is set, so the order's updatedAt does not change either.
-async function cancelOrderDeletion(prisma: PrismaClient, id: string, holdId: string, marketing: 'refused' | 'unknown' | { heldBy: PeerService }): Promise<void> {
+// Undoing runs to the end even when the caller has given up (lib/deadline.ts).
+function cancelOrderDeletion(prisma: PrismaClient, id: string, holdId: string, marketing: 'refused' | 'unknown' | { heldBy: PeerService }): Promise<void> {
+  return regardlessOfDeadline(() => releaseOrderHolds(prisma, id, holdId, marketing));
+}
+
+async function releaseOrderHolds(prisma: PrismaClient, id: string, holdId: string, marketing: 'refused' | 'unknown' | { heldBy: PeerService }): Promise<void> {
   let announce = marketing === 'unknown';
   if (typeof marketing === 'object') {
     announce = await callPeerMutation(marketing.heldBy, RELEASE_ORDER_IN_MARKETING, { orderId: id, holdId }).then(
@@ -279,13 +284,19 @@ export async function deleteOrder(prisma: PrismaClient, peers: Peers, rawId: unk
     await cancelOrderDeletion(prisma, id, holdId, { heldBy: peers.marketing });
     throw new SubgraphUnavailableError('marketing', 'it answered too late to delete anything; nothing was deleted');
   }
-  const deleted = await prisma.$transaction(async (tx) => {
-    const [order] = await tx.$queryRaw<{ customerId: string }[]>(Prisma.sql`
-      DELETE FROM "Order" WHERE "id" = ${id}::uuid AND "deletionHoldId" = ${holdId}::uuid AND "status"::text = ANY(${DELETABLE_STATUSES}::text[])
-      RETURNING "customerId"::text AS "customerId"`);
-    if (order) await appendEvent(tx, 'sales', 'order.deleted', id, { holdId, customerId: order.customerId });
-    return Boolean(order);
-  });
+  const deleted = await prisma
+    .$transaction(async (tx) => {
+      const [order] = await tx.$queryRaw<{ customerId: string }[]>(Prisma.sql`
+        DELETE FROM "Order" WHERE "id" = ${id}::uuid AND "deletionHoldId" = ${holdId}::uuid AND "status"::text = ANY(${DELETABLE_STATUSES}::text[])
+        RETURNING "customerId"::text AS "customerId"`);
+      if (order) await appendEvent(tx, 'sales', 'order.deleted', id, { holdId, customerId: order.customerId });
+      return Boolean(order);
+    })
+    .catch(async (error: unknown) => {
+      // The caller gave up before the deletion could commit: it rolled back, and is undone.
+      if (error instanceof TooLateToWriteError) await cancelOrderDeletion(prisma, id, holdId, { heldBy: peers.marketing });
+      throw error;
+    });
   if (deleted) return id;
   // The order moved on (placed, say) while marketing was asked.
   await cancelOrderDeletion(prisma, id, holdId, { heldBy: peers.marketing });
