@@ -6,8 +6,10 @@ import type { RequestHandler } from 'express';
 // has been told the write failed.
 export const TIME_BUDGET_HEADER = 'x-crm-time-budget-ms';
 // The same deadline as a point in time (epoch milliseconds): a request that waited in a busy
-// subgraph's queue before it was read has less left than its budget says. Services' clocks are
-// assumed to agree to well under the margin (NTP); a value far off is ignored.
+// subgraph's queue before it was read has less left than its budget says. It relies on the
+// services' clocks agreeing to well under WRITE_MARGIN_MS (NTP): a subgraph whose clock runs
+// ahead would find its writes too late. A value more than one budget in the past or beyond the
+// budget is taken for a clock that is off, and only the budget counts.
 export const DEADLINE_HEADER = 'x-crm-deadline';
 
 // What a caller sends with a call it will wait budgetMs for.
@@ -28,7 +30,7 @@ export const followCallerDeadline: RequestHandler = (req, _res, next) => {
   if (!Number.isFinite(budget) || budget <= 0) return next();
   const now = Date.now();
   const stated = Number(req.get(DEADLINE_HEADER));
-  const plausible = Number.isFinite(stated) && stated > now - 600_000 && stated <= now + budget + 5_000;
+  const plausible = Number.isFinite(stated) && stated > now - budget && stated <= now + budget + 1_000;
   deadlines.run(plausible ? Math.min(now + budget, stated) : now + budget, next);
 };
 

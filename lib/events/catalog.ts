@@ -56,7 +56,7 @@ export const EVENT_CATALOG = {
   'order.created': { aggregateType: 'Order', version: 1, data: orderState },
   'order.status-changed': { aggregateType: 'Order', version: 1, data: orderState.extend({ previousStatus: orderState.shape.status }) },
   'order.deleted': { aggregateType: 'Order', version: 1, data: deletionHold.extend({ customerId: id }) },
-  'order.deletion-cancelled': { aggregateType: 'Order', version: 1, data: deletionHold },
+  'order.deletion-cancelled': { aggregateType: 'Order', version: 1, data: deletionHold.extend({ customerId: id }) },
   'opportunity.created': { aggregateType: 'Opportunity', version: 1, data: opportunityState },
   'opportunity.stage-changed': { aggregateType: 'Opportunity', version: 1, data: opportunityState },
   'opportunity.deleted': { aggregateType: 'Opportunity', version: 1, data: z.object({ customerId: id }) },

@@ -90,11 +90,13 @@ export const marketingOrders: ConsumerDefinition<Tx> = {
     // Only the hold this event names: a later deletion's hold stays.
     'order.deletion-cancelled': async (tx, event) => {
       const orderId = aggregateUuid(event);
-      const { holdId } = parseEvent(event, 'order.deletion-cancelled');
-      // Remembered, so a hold of that deletion committing after this event, late, is refused.
+      const { holdId, customerId } = parseEvent(event, 'order.deletion-cancelled');
+      // Remembered (the row created if need be, locked either way), so a hold of that deletion
+      // committing after this event, late, is refused.
       await tx.$executeRaw`
-        UPDATE "OrderFact" SET "cancelledHoldId" = ${holdId}::uuid, "deletionHoldId" = NULLIF("deletionHoldId", ${holdId}::uuid)
-        WHERE "orderId" = ${orderId}::uuid`;
+        INSERT INTO "OrderFact" ("orderId", "customerId") VALUES (${orderId}::uuid, ${customerId}::uuid)
+        ON CONFLICT ("orderId") DO UPDATE SET "deletionHoldId" = NULLIF("OrderFact"."deletionHoldId", ${holdId}::uuid)`;
+      await tx.cancelledHold.createMany({ data: [{ holdId }], skipDuplicates: true });
     },
   },
 };

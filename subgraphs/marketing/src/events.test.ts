@@ -302,8 +302,21 @@ describe('deletion holds', () => {
     const holdId = randomUUID();
     expect((await asService(HOLD_ORDER, { orderId: free, holdId })).body).toEqual({ data: { _holdOrderInMarketing: [] } });
     await expectRefused(ATTRIBUTE, { c: campaignId, o: free }, 'orderId', `order ${free} is being deleted`);
-    await applyOrderEvent(envelope('order.deletion-cancelled', free, 2, { holdId }));
+    await applyOrderEvent(envelope('order.deletion-cancelled', free, 2, { holdId, customerId }));
     await run(ATTRIBUTE, { c: campaignId, o: free });
+  });
+
+  it('refuses a hold whose deletion was cancelled before it arrived, even for an order it had no row of, and however the cancellations interleave', async () => {
+    const customerId = await newCustomer('Late hold');
+    const unseen = randomUUID();
+    const [first, second] = [randomUUID(), randomUUID()];
+    // Two cancellations applied in the "wrong" order: both are remembered.
+    await applyOrderEvent(envelope('order.deletion-cancelled', unseen, 3, { holdId: second, customerId }));
+    await applyOrderEvent(envelope('order.deletion-cancelled', unseen, 2, { holdId: first, customerId }));
+    for (const holdId of [first, second]) {
+      expect((await asService(HOLD_ORDER, { orderId: unseen, holdId })).body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'holdId' });
+    }
+    expect(await platform.sql('marketing', 'SELECT "deletionHoldId" FROM "OrderFact" WHERE "orderId" = $1', [unseen])).toEqual([{ deletionHoldId: null }]);
   });
 
   it('are internal: a user may not call them, and the gateway does not offer them', async () => {

@@ -40,9 +40,9 @@ export const marketingCustomers: ConsumerDefinition<Tx> = {
       // Also remembered (the row is created if need be): a hold of that deletion committing after
       // this event, late, is refused instead of staying for ever.
       await tx.$executeRaw`
-        INSERT INTO "KnownCustomer" ("id", "cancelledHoldId") VALUES (${id}::uuid, ${holdId}::uuid)
-        ON CONFLICT ("id") DO UPDATE SET "cancelledHoldId" = EXCLUDED."cancelledHoldId",
-          "deletionHoldId" = NULLIF("KnownCustomer"."deletionHoldId", EXCLUDED."cancelledHoldId")`;
+        INSERT INTO "KnownCustomer" ("id") VALUES (${id}::uuid)
+        ON CONFLICT ("id") DO UPDATE SET "deletionHoldId" = NULLIF("KnownCustomer"."deletionHoldId", ${holdId}::uuid)`;
+      await tx.cancelledHold.createMany({ data: [{ holdId }], skipDuplicates: true });
     },
     // A tombstone, inserted if the customer was never seen here, so neither a late state event
     // nor a read-through can bring the customer back.

@@ -320,8 +320,8 @@ async function unlessRefused(hold: Promise<string[]>): Promise<string[]> {
 
 const counted = (count: number, one: string, many: string) => (count ? [`${count} ${count === 1 ? one : many}`] : []);
 
-// deleteCustomer's first phase (customer service): the UPDATE locks the row as FOR UPDATE would,
-// then the references are counted; any reference refuses, and nothing stays held. A customer
+// deleteCustomer's first phase (customer service): the row is locked FOR UPDATE, then the
+// references are counted; any reference refuses, and nothing stays held. A customer
 // not seen here yet gets a row without state, which its events fill in.
 export async function holdCustomer(prisma: PrismaClient, rawCustomerId: unknown, rawHoldId: unknown): Promise<string[]> {
   const customerId = parseId(rawCustomerId, 'customerId');
@@ -329,9 +329,10 @@ export async function holdCustomer(prisma: PrismaClient, rawCustomerId: unknown,
   return unlessRefused(
     prisma.$transaction(async (tx) => {
       await tx.knownCustomer.createMany({ data: [{ id: customerId }], skipDuplicates: true });
-      const held = await tx.$executeRaw`
-        UPDATE "KnownCustomer" SET "deletionHoldId" = ${holdId}::uuid WHERE "id" = ${customerId}::uuid AND "cancelledHoldId" IS DISTINCT FROM ${holdId}::uuid`;
-      if (!held) throw conflict(`the deletion of customer ${customerId} was cancelled before marketing could hold it`, 'holdId');
+      await tx.$queryRaw`SELECT "id" FROM "KnownCustomer" WHERE "id" = ${customerId}::uuid FOR UPDATE`;
+      // After the lock, so a cancellation that committed meanwhile is seen.
+      if (await tx.cancelledHold.count({ where: { holdId } })) throw conflict(`the deletion of customer ${customerId} was cancelled before marketing could hold it`, 'holdId');
+      await tx.$executeRaw`UPDATE "KnownCustomer" SET "deletionHoldId" = ${holdId}::uuid WHERE "id" = ${customerId}::uuid`;
       const [counts] = await tx.$queryRaw<{ memberships: number; responses: number; attributions: number }[]>`
         SELECT (SELECT count(*)::int FROM "CampaignMember" WHERE "customerId" = ${customerId}::uuid) AS "memberships",
                (SELECT count(*)::int FROM "CampaignResponse" WHERE "customerId" = ${customerId}::uuid) AS "responses",
@@ -373,9 +374,9 @@ export async function holdOrder(prisma: PrismaClient, peers: Peers, rawOrderId: 
   return unlessRefused(
     prisma.$transaction(async (tx) => {
       if (readThrough) await tx.orderFact.createMany({ data: [readThrough], skipDuplicates: true });
-      const held = await tx.$executeRaw`
-        UPDATE "OrderFact" SET "deletionHoldId" = ${holdId}::uuid WHERE "orderId" = ${orderId}::uuid AND "cancelledHoldId" IS DISTINCT FROM ${holdId}::uuid`;
-      if (!held && (await tx.orderFact.count({ where: { orderId } }))) throw conflict(`the deletion of order ${orderId} was cancelled before marketing could hold it`, 'holdId');
+      await tx.$queryRaw`SELECT "orderId" FROM "OrderFact" WHERE "orderId" = ${orderId}::uuid FOR UPDATE`;
+      if (await tx.cancelledHold.count({ where: { holdId } })) throw conflict(`the deletion of order ${orderId} was cancelled before marketing could hold it`, 'holdId');
+      await tx.$executeRaw`UPDATE "OrderFact" SET "deletionHoldId" = ${holdId}::uuid WHERE "orderId" = ${orderId}::uuid`;
       const campaigns = await tx.orderAttribution.count({ where: { orderId } });
       if (campaigns) throw new HoldRefused([`attributed to ${campaigns} ${campaigns === 1 ? 'campaign' : 'campaigns'}`]);
       return [];

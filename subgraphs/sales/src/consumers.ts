@@ -45,9 +45,9 @@ export const salesCustomerConsumer: ConsumerDefinition<Tx> = {
     'customer.deletion-cancelled': async (tx, event) => {
       const { holdId } = parseEvent(event, 'customer.deletion-cancelled');
       await tx.$executeRaw(Prisma.sql`
-        INSERT INTO "KnownCustomer" ("id", "cancelledHoldId") VALUES (${customerIdOf(event)}::uuid, ${holdId}::uuid)
-        ON CONFLICT ("id") DO UPDATE SET "cancelledHoldId" = EXCLUDED."cancelledHoldId",
-          "deletionHoldId" = NULLIF("KnownCustomer"."deletionHoldId", EXCLUDED."cancelledHoldId")`);
+        INSERT INTO "KnownCustomer" ("id") VALUES (${customerIdOf(event)}::uuid)
+        ON CONFLICT ("id") DO UPDATE SET "deletionHoldId" = NULLIF("KnownCustomer"."deletionHoldId", ${holdId}::uuid)`);
+      await tx.cancelledHold.createMany({ data: [{ holdId }], skipDuplicates: true });
     },
     // A deletion that arrives before anything else about the customer leaves a tombstone, so a
     // later read-through (or a late created event) cannot make the customer known again.

@@ -68,9 +68,9 @@ export async function holdCustomer(prisma: PrismaClient, rawCustomerId: unknown,
   try {
     await prisma.$transaction(async (tx) => {
       await tx.knownCustomer.createMany({ data: [{ id: customerId }], skipDuplicates: true });
-      const [row] = await tx.$queryRaw<{ cancelledHoldId: string | null }[]>(Prisma.sql`
-        SELECT "cancelledHoldId"::text AS "cancelledHoldId" FROM "KnownCustomer" WHERE "id" = ${customerId}::uuid FOR UPDATE`);
-      if (row.cancelledHoldId === holdId) throw conflict(`the deletion of customer ${customerId} was cancelled before sales could hold it`, 'holdId');
+      await tx.$queryRaw(Prisma.sql`SELECT "id" FROM "KnownCustomer" WHERE "id" = ${customerId}::uuid FOR UPDATE`);
+      // After the lock, so a cancellation that committed meanwhile is seen.
+      if (await tx.cancelledHold.count({ where: { holdId } })) throw conflict(`the deletion of customer ${customerId} was cancelled before sales could hold it`, 'holdId');
       const references = customerReferences(await tx.order.count({ where: { customerId } }), await tx.opportunity.count({ where: { customerId } }));
       if (references.length) throw new HoldRefused(references);
       // Replaces a hold an abandoned deletion left: its cancellation names that hold, not this one.
@@ -252,9 +252,10 @@ async function releaseOrderHolds(prisma: PrismaClient, id: string, holdId: strin
     );
   }
   await prisma.$transaction(async (tx) => {
-    const released = await tx.$executeRaw(Prisma.sql`
-      UPDATE "Order" SET "deletionHoldId" = NULL, "deletionStartedAt" = NULL WHERE "id" = ${id}::uuid AND "deletionHoldId" = ${holdId}::uuid`);
-    if (released && announce) await appendEvent(tx, 'sales', 'order.deletion-cancelled', id, { holdId });
+    const [released] = await tx.$queryRaw<{ customerId: string }[]>(Prisma.sql`
+      UPDATE "Order" SET "deletionHoldId" = NULL, "deletionStartedAt" = NULL WHERE "id" = ${id}::uuid AND "deletionHoldId" = ${holdId}::uuid
+      RETURNING "customerId"::text AS "customerId"`);
+    if (released && announce) await appendEvent(tx, 'sales', 'order.deletion-cancelled', id, { holdId, customerId: released.customerId });
   });
 }
 
@@ -294,8 +295,9 @@ export async function deleteOrder(prisma: PrismaClient, peers: Peers, rawId: unk
     })
     .catch(async (error: unknown) => {
       // The caller gave up before the deletion could commit: it rolled back, and is undone.
-      if (error instanceof TooLateToWriteError) await cancelOrderDeletion(prisma, id, holdId, { heldBy: peers.marketing });
-      throw error;
+      if (!(error instanceof TooLateToWriteError)) throw error;
+      await cancelOrderDeletion(prisma, id, holdId, { heldBy: peers.marketing });
+      throw new SubgraphUnavailableError('marketing', 'it answered too late to delete anything; nothing was deleted');
     });
   if (deleted) return id;
   // The order moved on (placed, say) while marketing was asked.

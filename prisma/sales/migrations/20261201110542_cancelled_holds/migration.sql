@@ -1,2 +1,0 @@
--- AlterTable
-ALTER TABLE "KnownCustomer" ADD COLUMN     "cancelledHoldId" UUID;
