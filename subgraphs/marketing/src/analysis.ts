@@ -1,9 +1,8 @@
 import { PoisonEventError, parseEvent } from '../../../lib/events/catalog';
 import { applyOnce, type ConsumerDefinition, type EventHandler } from '../../../lib/events/consumer';
-import type { EventEnvelope } from '../../../lib/events/envelope';
+import { aggregateUuid, rememberCancelledHold } from '../../../lib/events/known-customers';
 import type { EventDatabase } from '../../../lib/events/relay';
 import type { EventTransport } from '../../../lib/events/transport';
-import { isId } from '../../../lib/inputs';
 import { Prisma, type PrismaClient } from './generated/prisma/client';
 import { COUNTED_ORDER_STATUSES } from './rules';
 
@@ -12,12 +11,6 @@ import { COUNTED_ORDER_STATUSES } from './rules';
 // currency. Scores are ranked from the statistics when read (loaders.ts).
 
 type Tx = Prisma.TransactionClient;
-
-// An event for an aggregate whose id is not a UUID can never be applied: dead-letter it at once.
-export function aggregateUuid(event: EventEnvelope): string {
-  if (!isId(event.aggregateId)) throw new PoisonEventError(`${event.type} ${event.id}: aggregate id ${JSON.stringify(event.aggregateId)} is not a UUID`);
-  return event.aggregateId;
-}
 
 // Any number distinct from the relay's lock; two int4 keys live apart from one-bigint keys anyway.
 const ANALYSIS_LOCK = 7_346_582;
@@ -96,7 +89,7 @@ export const marketingOrders: ConsumerDefinition<Tx> = {
       await tx.$executeRaw`
         INSERT INTO "OrderFact" ("orderId", "customerId") VALUES (${orderId}::uuid, ${customerId}::uuid)
         ON CONFLICT ("orderId") DO UPDATE SET "deletionHoldId" = NULLIF("OrderFact"."deletionHoldId", ${holdId}::uuid)`;
-      await tx.cancelledHold.createMany({ data: [{ holdId }], skipDuplicates: true });
+      await rememberCancelledHold(tx, holdId);
     },
   },
 };

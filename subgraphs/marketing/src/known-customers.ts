@@ -1,8 +1,9 @@
 import { parseEvent } from '../../../lib/events/catalog';
-import type { ConsumerDefinition, EventHandler } from '../../../lib/events/consumer';
+import type { ConsumerDefinition } from '../../../lib/events/consumer';
+import { aggregateUuid, knownCustomerHandlers } from '../../../lib/events/known-customers';
 import { appendEvent, appendEvents } from '../../../lib/events/outbox';
 import type { MemberStatus, Prisma } from './generated/prisma/client';
-import { aggregateUuid, lockCustomerAnalysis } from './analysis';
+import { lockCustomerAnalysis } from './analysis';
 
 // KnownCustomer from the customer service's events: the customers marketing's writes may
 // reference (service.ts checks them, locked, in the transaction of each write).
@@ -11,48 +12,10 @@ type Tx = Prisma.TransactionClient;
 
 export const SOURCE = 'marketing';
 
-// Newer state wins, over a row read through (sequence 0) too; nothing changes a tombstone.
-const applyCustomerState =
-  (type: 'customer.created' | 'customer.updated' | 'customer.archived' | 'customer.restored'): EventHandler<Tx> =>
-  async (tx, event) => {
-    const id = aggregateUuid(event);
-    const state = parseEvent(event, type);
-    await tx.$executeRaw`
-      INSERT INTO "KnownCustomer" ("id", "status", "kind", "ownerId", "archived", "sequence")
-      VALUES (${id}::uuid, ${state.status}, ${state.kind}, ${state.ownerId}, ${state.archived}, ${event.sequence})
-      ON CONFLICT ("id") DO UPDATE SET
-        "status" = EXCLUDED."status", "kind" = EXCLUDED."kind", "ownerId" = EXCLUDED."ownerId",
-        "archived" = EXCLUDED."archived", "sequence" = EXCLUDED."sequence"
-      WHERE "KnownCustomer"."sequence" < EXCLUDED."sequence" AND NOT "KnownCustomer"."deleted" AND NOT "KnownCustomer"."erased"`;
-  };
-
 export const marketingCustomers: ConsumerDefinition<Tx> = {
   name: 'marketing-customers',
   handlers: {
-    'customer.created': applyCustomerState('customer.created'),
-    'customer.updated': applyCustomerState('customer.updated'),
-    'customer.archived': applyCustomerState('customer.archived'),
-    'customer.restored': applyCustomerState('customer.restored'),
-    // Only the hold this event names: a later deletion's hold stays.
-    'customer.deletion-cancelled': async (tx, event) => {
-      const id = aggregateUuid(event);
-      const { holdId } = parseEvent(event, 'customer.deletion-cancelled');
-      // Also remembered (the row is created if need be): a hold of that deletion committing after
-      // this event, late, is refused instead of staying for ever.
-      await tx.$executeRaw`
-        INSERT INTO "KnownCustomer" ("id") VALUES (${id}::uuid)
-        ON CONFLICT ("id") DO UPDATE SET "deletionHoldId" = NULLIF("KnownCustomer"."deletionHoldId", ${holdId}::uuid)`;
-      await tx.cancelledHold.createMany({ data: [{ holdId }], skipDuplicates: true });
-    },
-    // A tombstone, inserted if the customer was never seen here, so neither a late state event
-    // nor a read-through can bring the customer back.
-    'customer.deleted': async (tx, event) => {
-      const id = aggregateUuid(event);
-      parseEvent(event, 'customer.deleted');
-      await tx.$executeRaw`
-        INSERT INTO "KnownCustomer" ("id", "deleted", "sequence") VALUES (${id}::uuid, true, ${event.sequence})
-        ON CONFLICT ("id") DO UPDATE SET "deleted" = true, "deletionHoldId" = NULL, "sequence" = GREATEST("KnownCustomer"."sequence", EXCLUDED."sequence")`;
-    },
+    ...knownCustomerHandlers,
     // Right to be forgotten: the customer's memberships, responses and analysis go; attributions
     // and order facts stay (they are the campaigns' revenue, not the person). The row stays as
     // a tombstone without attributes, which refuses new references.
