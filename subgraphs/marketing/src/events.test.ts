@@ -114,9 +114,11 @@ describe('outbox events of marketing writes', () => {
     const ids = (
       await platform.sql<{ id: string }>('customer', `INSERT INTO "Customer" ("id", "name", "updatedAt") SELECT gen_random_uuid(), 'Bulk ' || n, now() FROM generate_series(1, 1010) AS n RETURNING id::text`)
     ).map((row) => row.id);
+    // Straight to marketing: what is counted is its statements, and on a busy machine reading
+    // 1,000 customers through can take longer than the gateway's 3 s limit.
     const cost = async (customerIds: string[]) => {
       const before = await statements();
-      await run(ADD_MEMBERS, { c: campaignId, ids: customerIds });
+      expectNoErrors(await platform.subgraphGql('marketing', ADD_MEMBERS, { c: campaignId, ids: customerIds }));
       return (await statements()) - before;
     };
     expect(await cost(ids.slice(1000))).toBe(await cost(ids.slice(0, 1000)));
