@@ -159,6 +159,21 @@ function parseEnvironment(env: Environment) {
       maxQueryCost,
       maxCallerInflightCost,
     },
+    // Subscriptions at the gateway (docs/subscriptions.md).
+    subscriptions: {
+      // How far back a reconnecting client may resume with the last event id it saw.
+      replayWindowMs: read('SUBSCRIPTION_REPLAY_WINDOW_MS', milliseconds(0, 3_600_000), 300_000),
+      // Events kept for resuming, whatever the window: bounds the gateway's memory under a burst.
+      replayMaxEvents: read('SUBSCRIPTION_REPLAY_MAX_EVENTS', wholeNumber(0, 10_000_000), 100_000),
+      // A subscriber with more results than this waiting to be sent is dropped.
+      maxQueuedEvents: read('SUBSCRIPTION_MAX_QUEUED_EVENTS', wholeNumber(1, 100_000), 100),
+      // An SSE response holding more unsent bytes than this is ended (its client is not reading).
+      maxBufferedBytes: read('SUBSCRIPTION_MAX_BUFFERED_BYTES', wholeNumber(1_024, 1_073_741_824, 'bytes'), 1_048_576),
+      // Subscriptions one WebSocket connection may hold open at once.
+      maxPerConnection: read('SUBSCRIPTION_MAX_PER_CONNECTION', wholeNumber(1, 10_000), 100),
+      // Federated fetches for events that the gateway runs at once; more wait their turn.
+      fetchConcurrency: read('SUBSCRIPTION_FETCH_CONCURRENCY', wholeNumber(1, 1_000), 32),
+    },
     subgraph: {
       maxBodyBytes: read('SUBGRAPH_MAX_BODY_BYTES', BYTE_SIZE, '64mb'),
       // A peer call's time limit; its retries and breaker follow the peer's resilience settings.
