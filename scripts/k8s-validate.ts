@@ -90,9 +90,11 @@ if (problems.length) {
 }
 console.log(`${known.length} Kubernetes manifests in ${path.relative(root, dir)} match the API schemas.`);
 
-// What the API schemas cannot see: a subgraph without NATS_URL refuses to start in production,
-// streams with more replicas than the cluster has servers cannot be created, and a server the
-// cluster routes do not name never joins the others.
+// What the API schemas cannot see: a subgraph or a gateway without NATS_URL refuses to start in
+// production (the gateway follows the stream for subscriptions), a gateway on another
+// EVENT_NAMESPACE than the subgraphs would see none of their events, streams with more replicas
+// than the cluster has servers cannot be created, and a server the cluster routes do not name
+// never joins the others.
 function checkEventBackbone(): void {
   type Container = { name: string; image?: string; env?: { name: string; value?: string; valueFrom?: unknown }[]; envFrom?: { configMapRef?: { name: string } }[] };
   type PodSpec = { containers: Container[]; volumes?: { configMap?: { name: string } }[] };
@@ -116,10 +118,11 @@ function checkEventBackbone(): void {
     if (differs) problems.push(`${where(broker)}: ${servers} servers, so the cluster routes must be ${expected.join(', ')}; the configuration names ${[...routes].join(', ') || 'none'}`);
   }
 
-  for (const name of SUBGRAPH_NAMES) {
+  const namespaces = new Map<string, string[]>();
+  for (const [name, role] of [...SUBGRAPH_NAMES.map((name) => [name, `the ${name} subgraph`]), ['gateway', 'the gateway']]) {
     const deployment = manifests.find((m) => m.kind === 'Deployment' && m.name === name);
     if (!deployment) {
-      problems.push(`no Deployment named ${name} for the ${name} subgraph`);
+      problems.push(`no Deployment named ${name} for ${role}`);
       continue;
     }
     const containers = specOf(deployment).template.spec.containers;
@@ -127,5 +130,8 @@ function checkEventBackbone(): void {
     if (!environment.NATS_URL) problems.push(`${where(deployment)}: no NATS_URL for the ${name} container (production refuses to start without a broker)`);
     const replicas = Number(environment.NATS_STREAM_REPLICAS ?? 1);
     if (servers !== undefined && replicas > servers) problems.push(`${where(deployment)}: NATS_STREAM_REPLICAS=${replicas}, but the NATS StatefulSet runs ${servers} servers`);
+    const namespace = environment.EVENT_NAMESPACE || 'crm';
+    namespaces.set(namespace, [...(namespaces.get(namespace) ?? []), name]);
   }
+  if (namespaces.size > 1) problems.push(`the services must share one EVENT_NAMESPACE, the deployments give ${[...namespaces].map(([namespace, names]) => `${namespace} to ${names.join(', ')}`).join('; ')}`);
 }
