@@ -93,7 +93,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     for (const service of peers) service.url = subgraphs[service.name as SubgraphName].url;
 
     const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])) as Record<SubgraphName, string>;
-    const gateway = await startGateway({ port: port('gateway'), host: options.host, subgraphUrls });
+    const gateway = await startGateway({ port: port('gateway'), host: options.host, subgraphUrls, settings, eventBroker });
     servers.push(gateway);
     return { gatewayUrl: gateway.url, subgraphs, subgraphUrls, databaseUrls, stop };
   } catch (error) {

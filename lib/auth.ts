@@ -8,7 +8,8 @@ export type Role = (typeof ROLES)[number];
 // Who a request runs as: a signed-in user, a subgraph checking something with another one,
 // or nobody (the gateway still vouches that the request came through it).
 export type Identity =
-  | { kind: 'user'; userId: string; roles: Role[] }
+  // expiresAt: when the user's token stops being valid (ms since the epoch), where it is known.
+  | { kind: 'user'; userId: string; roles: Role[]; expiresAt?: number }
   | { kind: 'service'; service: string }
   | { kind: 'anonymous' };
 

@@ -164,7 +164,7 @@ function parseEnvironment(env: Environment) {
       // How far back a reconnecting client may resume with the last event id it saw.
       replayWindowMs: read('SUBSCRIPTION_REPLAY_WINDOW_MS', milliseconds(0, 3_600_000), 300_000),
       // Events kept for resuming, whatever the window: bounds the gateway's memory under a burst.
-      replayMaxEvents: read('SUBSCRIPTION_REPLAY_MAX_EVENTS', wholeNumber(0, 10_000_000), 100_000),
+      replayMaxEvents: read('SUBSCRIPTION_REPLAY_MAX_EVENTS', wholeNumber(0, 10_000_000), 50_000),
       // A subscriber with more results than this waiting to be sent is dropped.
       maxQueuedEvents: read('SUBSCRIPTION_MAX_QUEUED_EVENTS', wholeNumber(1, 100_000), 100),
       // An SSE response holding more unsent bytes than this is ended (its client is not reading).

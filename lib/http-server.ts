@@ -1,11 +1,11 @@
 import http from 'node:http';
-import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext, type GraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import { AuthenticationError, type Identity } from './auth';
@@ -56,8 +56,14 @@ type ServerOptions<Ctx extends BaseContext> = {
   context: (req: express.Request, identity: Identity) => Promise<Ctx>;
   readiness: () => Promise<Readiness>;
   metrics: Metrics;
+  // Other protocols on the GraphQL path (the gateway's subscriptions over WebSocket and SSE),
+  // given the HTTP server and a way to run operations through Apollo's pipeline.
+  streaming?: (server: { httpServer: http.Server; execute: (request: GraphQLRequest, contextValue: Ctx) => Promise<FormattedExecutionResult> }) => StreamingEndpoint;
   onStop?: () => Promise<void>;
 };
+
+// Long-lived streams end before the server stops, so stopping does not wait for them.
+export type StreamingEndpoint = { handler: express.RequestHandler; close(): Promise<void> };
 
 // Codes a client caused and may read; anything else is an internal failure whose details
 // (messages with SQL, stack traces) stay in the log.
@@ -79,6 +85,7 @@ const CLIENT_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'MUTATION_NOT_RUN',
   'RATE_LIMITED',
+  'EVENT_REPLAY_UNAVAILABLE',
 ]);
 
 const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
@@ -191,12 +198,20 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
       },
     );
   };
+  const streaming = options.streaming?.({
+    httpServer,
+    execute: async (request, contextValue) => {
+      const response = await apollo.executeOperation(request, { contextValue });
+      return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
+    },
+  });
   if (options.cors) app.use('/graphql', options.cors);
   app.use(
     '/graphql',
     authenticate,
     express.json({ limit: options.maxBodyBytes }),
     ...(options.followsCallerDeadline ? [followCallerDeadline] : []),
+    ...(streaming ? [streaming.handler] : []),
     expressMiddleware(apollo, { context: ({ req, res }) => options.context(req, res.locals.identity as Identity) }),
   );
   app.use(((err, _req, res, next) => {
@@ -228,6 +243,7 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await streaming?.close();
       await apollo.stop();
       await options.onStop?.();
     })());

@@ -55,7 +55,7 @@ export function createUserAuthenticator(settings: UserTokenSettings): (authoriza
       }
       throw new AuthenticationError(code === 'ERR_JWT_EXPIRED' ? 'The token has expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `The token was rejected: ${(error as Error).message}` : 'The token is not valid');
     }
-    const identity: Identity = { kind: 'user', userId: subjectOf(payload), roles: rolesOf(payload, settings.rolesClaim) };
+    const identity: Identity = { kind: 'user', userId: subjectOf(payload), roles: rolesOf(payload, settings.rolesClaim), expiresAt: payload.exp! * 1000 };
     if (verified.size >= 10_000) verified.clear();
     verified.set(token, { identity, expiresAt: payload.exp! * 1000 });
     return identity;

@@ -6,6 +6,7 @@ import {
   Kind,
   type DocumentNode,
   type FragmentDefinitionNode,
+  type GraphQLSchema,
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
@@ -24,6 +25,11 @@ const pageEstimator: ComplexityEstimator = ({ field, args, childComplexity }) =>
   return 1 + first * childComplexity;
 };
 
+// What an operation costs: the rows it can return, page sizes multiplied down its lists.
+export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined | null): number {
+  return getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })] });
+}
+
 // Whether an operation selects nothing but __schema, __type and __typename.
 function onlyIntrospection(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>): boolean {
   return selectionSet.selections.every((selection) => {
@@ -35,7 +41,8 @@ function onlyIntrospection(selectionSet: SelectionSetNode, fragments: Map<string
 
 // What the gateway knows of who sends a request: a user is one caller wherever they connect
 // from; callers without a token are told apart only by their address.
-export type CallerContext = { identity: Identity; clientAddress?: string };
+// subscriptionFetch: the gateway reading a subscription event's entities for its subscribers.
+export type CallerContext = { identity: Identity; clientAddress?: string; subscriptionFetch?: boolean };
 
 function callerOf({ identity, clientAddress }: CallerContext): string {
   if (identity.kind === 'user') return `user:${identity.userId}`;
@@ -91,9 +98,14 @@ function operationChecks(maxCost: number, budget: CallerBudget): ApolloServerPlu
               extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } },
             });
           }
+          if (operation.operation === 'subscription') {
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (a request with Accept: text/event-stream) on this path, not over plain HTTP', {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
+          }
           let cost: number;
           try {
-            cost = getComplexity({ schema, query: document, variables: request.variables, operationName: request.operationName, estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })] });
+            cost = operationCost(schema, document, request.variables, request.operationName);
           } catch {
             // Variables that do not fit their types: execution reports them as BAD_USER_INPUT.
             return;
@@ -103,6 +115,8 @@ function operationChecks(maxCost: number, budget: CallerBudget): ApolloServerPlu
               extensions: { code: 'QUERY_TOO_COMPLEX', cost, maxCost, http: { status: 400 } },
             });
           }
+          // Events are read for many subscribers at once, paced by the hub's own fetch limit.
+          if (contextValue.subscriptionFetch) return;
           const reservation = budget.reserve(callerOf(contextValue), cost);
           if (!reservation) {
             requestContext.response.http.headers.set('retry-after', '1');

@@ -14,6 +14,15 @@ import { gatewayCors } from './cors';
 import { withPlanningErrorsAsBadRequests } from './planning-errors';
 import { SerialMutations } from './serial-mutations';
 import { ResilientDataSource } from './resilient-data-source';
+import { connectTransport } from '../../lib/events/runtime';
+import type { InProcessBroker } from '../../lib/events/in-process-transport';
+import { RecentEvents } from '../../lib/events/recent-events';
+import { SubscriptionHub } from './subscriptions/hub';
+import { subscriptionAccess } from './subscriptions/operation';
+import { serveSubscriptionTransports, type SubscriptionTransports } from './subscriptions/transports';
+import type { GraphQLSchema } from 'graphql';
+import bytes from 'bytes';
+import type { Identity } from '../../lib/auth';
 
 export type GatewayOptions = {
   port: number;
@@ -26,6 +35,8 @@ export type GatewayOptions = {
   resilience?: Partial<Record<string, ResilienceOptions>>;
   userTokens?: UserTokenSettings;
   readinessCacheMs?: number;
+  // The broker of a platform run in one process (`npm start`, tests); otherwise NATS_URL's.
+  eventBroker?: InProcessBroker;
 };
 
 // Each status check asks every subgraph's /ready (a database query each): answers are
@@ -70,8 +81,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const subgraphStatuses = remembered(options.readinessCacheMs ?? settings.gateway.readinessCacheMs, async () =>
     Object.fromEntries(await Promise.all([...dataSources].map(async ([name, dataSource]) => [name, await subgraphStatus(dataSource.url)] as const))),
   );
+  const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8');
+  // Subscriptions are served here from the event stream: every replica follows all of it and
+  // keeps the last window of events for clients that resume (docs/subscriptions.md).
+  const subscriptionRules = subscriptionAccess(supergraphSdl);
+  const eventTransport = await connectTransport(settings, 'gateway', options.eventBroker);
+  const recentEvents = await RecentEvents.start(eventTransport, { windowMs: settings.subscriptions.replayWindowMs, maxEvents: settings.subscriptions.replayMaxEvents }).catch(async (error: unknown) => {
+    await eventTransport.close();
+    throw error;
+  });
+  let apiSchema: GraphQLSchema | undefined;
+  let hub: SubscriptionHub | undefined;
+  let transports: SubscriptionTransports | undefined;
   const gateway = new ApolloGateway({
-    supergraphSdl: withoutSecurityFeatures(options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8')),
+    supergraphSdl: withoutSecurityFeatures(supergraphSdl),
     // Each data source keeps its subgraph's connections alive and pooled (subgraph-fetcher.ts);
     // APQ sends a query's hash instead of its text once a subgraph has seen it.
     buildService: ({ name, url }) => {
@@ -81,7 +104,31 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       return new SerialMutations(dataSource);
     },
   });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => void (apiSchema = schema));
   return startGraphQLServer<CallerContext>({
+    streaming: ({ httpServer, execute }) => {
+      const readEntities = (query: string, variables: Record<string, unknown>, identity: Identity) => execute({ query, variables }, { identity, subscriptionFetch: true });
+      // Runs once Apollo has started, so the gateway has loaded the supergraph.
+      hub = new SubscriptionHub(apiSchema!, recentEvents, readEntities, settings.subscriptions);
+      transports = serveSubscriptionTransports({
+        httpServer,
+        path: '/graphql',
+        hub: () => hub!,
+        schema: () => apiSchema!,
+        access: subscriptionRules,
+        limits: { validationRules: limits.validationRules, maxTokens: limits.maxTokens, maxCost: settings.gateway.maxQueryCost, production: settings.production },
+        authenticate: async (authorization) => {
+          const identity = await authenticateUser(authorization);
+          return { identity, expiresAt: identity.kind === 'user' ? (identity.expiresAt ?? null) : null };
+        },
+        runOperation: ({ query, operationName, variables, extensions }, session) =>
+          execute({ query, operationName: operationName ?? undefined, variables: variables ?? undefined, extensions: extensions ?? undefined }, { identity: session.identity, clientAddress: session.clientAddress }),
+        maxPayloadBytes: bytes.parse(settings.gateway.maxBodyBytes) ?? 1_048_576,
+        maxPerConnection: settings.subscriptions.maxPerConnection,
+        maxBufferedBytes: settings.subscriptions.maxBufferedBytes,
+      });
+      return transports;
+    },
     name: 'gateway',
     production: settings.production,
     port: options.port,
@@ -113,6 +160,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     authenticate: (req) => authenticateUser(req.get('authorization')),
     context: async (req, identity) => ({ identity, clientAddress: req.ip }),
     onStop: async () => {
+      await recentEvents.stop();
+      await eventTransport.close();
       await Promise.all([...dataSources.values()].map((dataSource) => dataSource.shutdown()));
     },
     // The gateway serves partial data while a subgraph is down, so it stays ready; the
@@ -120,7 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     readiness: async () => {
       const statuses = await subgraphStatuses();
       const dependencies = Object.fromEntries([...dataSources].map(([name, dataSource]) => [name, { status: statuses[name], breaker: dataSource.breakerState }]));
-      return { ready: true, dependencies };
+      return { ready: true, dependencies: { ...dependencies, events: { status: eventTransport.status(), subscribers: hub?.size ?? 0, connections: transports?.connections() } } };
     },
   });
 }

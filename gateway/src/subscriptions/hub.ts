@@ -1,0 +1,267 @@
+import { executeSync, GraphQLError, type FormattedExecutionResult, type GraphQLFieldResolver, type GraphQLFormattedError, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import type { Identity } from '../../../lib/auth';
+import type { Settings } from '../../../lib/config';
+import type { EventEnvelope } from '../../../lib/events/envelope';
+import type { FeedEntry, RecentEvents } from '../../../lib/events/recent-events';
+import { logger } from '../../../lib/logger';
+import { readableEvent, SUBSCRIPTION_FIELDS, type EventPayload } from './fields';
+import type { EntityFetch, PreparedSubscription } from './operation';
+
+// The signed-in user a subscription runs as, and when their token stops being valid.
+export type Session = { identity: Identity; expiresAt: number | null; clientAddress?: string };
+
+// Reads a subscriber's entities through the gateway's own query pipeline (planning, subgraph
+// calls, fallbacks), as the given identity.
+export type EntityReader = (query: string, variables: Record<string, unknown>, identity: Identity) => Promise<FormattedExecutionResult>;
+
+// Why a subscriber was let go; the transport tells its client (a close code, the stream's end).
+export type DropReason = { code: 'SUBSCRIBER_TOO_SLOW' | 'UNAUTHENTICATED' | 'SHUTTING_DOWN'; message: string };
+
+type Item = { start: () => Promise<FormattedExecutionResult>; started?: Promise<FormattedExecutionResult>; live: boolean };
+
+// Results are fetched a few events ahead of what a resuming client has been sent.
+const REPLAY_LOOKAHEAD = 8;
+
+// One client's subscription: an async iterator of results in event order. Live events arrive
+// already being fetched (shared with the subscription's peers); missed events being replayed are
+// fetched as the client takes them, so a long gap does not fill memory.
+export class Subscriber implements AsyncIterableIterator<FormattedExecutionResult> {
+  private readonly queue: Item[] = [];
+  private liveWaiting = 0;
+  private wake: (() => void) | null = null;
+  private finished = false;
+  private expiry: NodeJS.Timeout | undefined;
+  // The newest feed position this subscriber has been given (live events after it are its own).
+  position = 0;
+
+  constructor(
+    readonly prepared: PreparedSubscription,
+    readonly session: Session,
+    private readonly hub: SubscriptionHub,
+    private readonly onDrop: (reason: DropReason) => void,
+  ) {
+    if (session.expiresAt !== null) {
+      const expired = () => this.finish({ errors: [{ message: 'The token has expired: subscribe again with a new one', extensions: { code: 'UNAUTHENTICATED' } }] }, { code: 'UNAUTHENTICATED', message: 'The token has expired' });
+      const left = session.expiresAt - Date.now();
+      // setTimeout cannot wait longer than 2^31 - 1 ms; a token valid for longer is re-checked then.
+      const arm = (ms: number) => (this.expiry = setTimeout(() => (Date.now() >= session.expiresAt! ? expired() : arm(session.expiresAt! - Date.now())), Math.min(ms, 2_147_483_647)));
+      if (left <= 0) expired();
+      else arm(left);
+      this.expiry?.unref();
+    }
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  get active(): boolean {
+    return !this.finished;
+  }
+
+  replayed(start: () => Promise<FormattedExecutionResult>): void {
+    this.queue.push({ start, live: false });
+  }
+
+  delivered(result: Promise<FormattedExecutionResult>): void {
+    if (this.finished) return;
+    if (this.liveWaiting >= this.hub.maxQueuedEvents) {
+      return this.drop({ code: 'SUBSCRIBER_TOO_SLOW', message: `Subscriber too slow: more than ${this.hub.maxQueuedEvents} events waiting to be sent` });
+    }
+    // A failed fetch still becomes a result (with errors), so the stream goes on.
+    result.catch(() => {});
+    this.queue.push({ start: () => result, started: result, live: true });
+    this.liveWaiting++;
+    this.wake?.();
+  }
+
+  async next(): Promise<IteratorResult<FormattedExecutionResult>> {
+    for (;;) {
+      const item = this.queue.shift();
+      if (item) {
+        if (item.live) this.liveWaiting--;
+        for (const ahead of this.queue.slice(0, REPLAY_LOOKAHEAD)) ahead.started ??= ahead.start();
+        return { value: await (item.started ?? item.start()), done: false };
+      }
+      if (this.finished) return { value: undefined, done: true };
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+
+  async return(): Promise<IteratorResult<FormattedExecutionResult>> {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  // Sends what is already waiting, then this last result, then ends.
+  finish(last: FormattedExecutionResult, reason: DropReason): void {
+    if (this.finished) return;
+    this.queue.push({ start: async () => last, live: false });
+    this.close();
+    this.onDrop(reason);
+  }
+
+  drop(reason: DropReason): void {
+    if (this.finished) return;
+    this.queue.length = 0;
+    this.close();
+    this.onDrop(reason);
+  }
+
+  private close(): void {
+    this.finished = true;
+    clearTimeout(this.expiry);
+    this.hub.remove(this);
+    this.wake?.();
+  }
+}
+
+// At most `limit` fetches at once; the rest wait in order.
+function limiter(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+const unavailable = (error: unknown): FormattedExecutionResult => {
+  logger.warn({ err: error }, 'a subscription fetch failed');
+  return { errors: [{ message: 'The gateway could not read this event\'s data; later events are not affected', extensions: { code: 'SUBGRAPH_UNAVAILABLE' } }] };
+};
+
+// Every subscriber of this gateway, fed from the broker through the window of recent events.
+// For each event, subscribers with the same selection, variables and roles share one federated
+// fetch, and those with the same document the same result.
+export class SubscriptionHub {
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private readonly fieldsOfEvent = new Map<string, string[]>();
+  private readonly fetchSlot: ReturnType<typeof limiter>;
+  private readonly stopFeed: () => void;
+  readonly maxQueuedEvents: number;
+  private readonly subscriptionType: GraphQLObjectType;
+  private readonly payloadTypes: Set<GraphQLObjectType>;
+  private readonly resolveField: GraphQLFieldResolver<unknown, { fetched: Record<string, unknown>; entities: readonly string[] }>;
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly recent: RecentEvents,
+    private readonly readEntities: EntityReader,
+    settings: Settings['subscriptions'],
+  ) {
+    this.maxQueuedEvents = settings.maxQueuedEvents;
+    this.fetchSlot = limiter(settings.fetchConcurrency);
+    for (const [fieldName, field] of Object.entries(SUBSCRIPTION_FIELDS)) {
+      for (const type of field.events) this.fieldsOfEvent.set(type, [...(this.fieldsOfEvent.get(type) ?? []), fieldName]);
+      this.subscribers.set(fieldName, new Set());
+    }
+    this.subscriptionType = schema.getSubscriptionType()!;
+    this.payloadTypes = new Set(Object.values(this.subscriptionType.getFields()).map((field) => (field.type as { ofType: GraphQLObjectType }).ofType));
+    // The payload's own fields come from the event; its entity fields and everything under them
+    // from the fetched data, which is keyed by response name (aliases) like any GraphQL answer.
+    this.resolveField = (source, _args, { fetched, entities }, info) => {
+      if (info.parentType === this.subscriptionType) return source;
+      if (this.payloadTypes.has(info.parentType)) return entities.includes(info.fieldName) ? (fetched[info.path.key] ?? null) : (source as Record<string, unknown>)[info.fieldName];
+      return (source as Record<string, unknown> | null)?.[info.path.key as string];
+    };
+    this.stopFeed = recent.onEvent((entry) => this.dispatch(entry));
+  }
+
+  get size(): number {
+    let count = 0;
+    for (const subscribers of this.subscribers.values()) count += subscribers.size;
+    return count;
+  }
+
+  // A new subscriber, given the events after `lastEventId` first when it resumes; undefined
+  // when that event is no longer (or never was) in the window.
+  subscribe(prepared: PreparedSubscription, session: Session, lastEventId: string | undefined, onDrop: (reason: DropReason) => void): Subscriber | undefined {
+    const missed = lastEventId === undefined ? [] : this.recent.after(lastEventId);
+    if (!missed) return undefined;
+    const subscriber = new Subscriber(prepared, session, this, onDrop);
+    subscriber.position = this.recent.latest();
+    for (const entry of missed) {
+      if (entry.position > subscriber.position || !readableEvent(entry.event) || !prepared.field.events.includes(entry.event.type as never)) continue;
+      const payload = prepared.field.payload(entry.event, prepared.args);
+      if (payload) subscriber.replayed(() => this.result(prepared, session.identity, entry.event, payload));
+    }
+    if (subscriber.active) this.subscribers.get(prepared.fieldName)!.add(subscriber);
+    return subscriber;
+  }
+
+  remove(subscriber: Subscriber): void {
+    this.subscribers.get(subscriber.prepared.fieldName)?.delete(subscriber);
+  }
+
+  // Ends every subscription (the gateway is stopping): clients reconnect elsewhere and resume.
+  close(): void {
+    this.stopFeed();
+    for (const subscribers of this.subscribers.values()) {
+      for (const subscriber of [...subscribers]) subscriber.drop({ code: 'SHUTTING_DOWN', message: 'The gateway is restarting: reconnect and resume from your last event id' });
+    }
+  }
+
+  private dispatch({ position, event }: FeedEntry): void {
+    const fieldNames = this.fieldsOfEvent.get(event.type);
+    if (!fieldNames || !readableEvent(event)) return;
+    // Per event: one fetch per (selection, variables, roles), one result per document.
+    const fetches = new Map<string, Promise<FormattedExecutionResult>>();
+    const results = new Map<string, Promise<FormattedExecutionResult>>();
+    for (const fieldName of fieldNames) {
+      for (const subscriber of this.subscribers.get(fieldName)!) {
+        if (subscriber.position >= position) continue;
+        subscriber.position = position;
+        const { prepared, session } = subscriber;
+        const payload = prepared.field.payload(event, prepared.args);
+        if (!payload) continue;
+        let result = results.get(prepared.resultKey);
+        if (!result) {
+          let fetched = fetches.get(prepared.fetchKey);
+          if (!fetched) {
+            fetched = this.fetch(prepared.fetch, payload, session.identity);
+            fetches.set(prepared.fetchKey, fetched);
+          }
+          result = fetched.then((data) => this.build(prepared, event, payload, data));
+          results.set(prepared.resultKey, result);
+        }
+        subscriber.delivered(result);
+      }
+    }
+  }
+
+  private async result(prepared: PreparedSubscription, identity: Identity, event: EventEnvelope, payload: EventPayload): Promise<FormattedExecutionResult> {
+    return this.build(prepared, event, payload, await this.fetch(prepared.fetch, payload, identity));
+  }
+
+  private fetch(fetch: EntityFetch | null, payload: EventPayload, identity: Identity): Promise<FormattedExecutionResult> {
+    if (!fetch) return Promise.resolve({ data: {} });
+    const ids = Object.fromEntries(Object.entries(fetch.idVariables).map(([entity, variable]) => [variable, payload.entityIds[entity]]));
+    return this.fetchSlot(() => this.readEntities(fetch.query, { ...fetch.variables, ...ids }, identity)).catch(unavailable);
+  }
+
+  private build(prepared: PreparedSubscription, event: EventEnvelope, payload: EventPayload, fetched: FormattedExecutionResult): FormattedExecutionResult {
+    const local = executeSync({
+      schema: this.schema,
+      document: prepared.document,
+      operationName: prepared.operationName,
+      variableValues: prepared.variableValues,
+      rootValue: payload.fields,
+      contextValue: { fetched: fetched.data ?? {}, entities: prepared.field.entities },
+      fieldResolver: this.resolveField,
+    });
+    const errors: GraphQLFormattedError[] = [
+      ...(fetched.errors ?? []).map((error) => (error.path ? { ...error, path: [prepared.rootKey, ...error.path] } : error)),
+      ...(local.errors ?? []).map((error: GraphQLError) => error.toJSON()),
+    ];
+    // extensions first: the SSE transport reads the event id from the start of the message.
+    return { extensions: { eventId: event.id }, data: local.data as Record<string, unknown> | null, ...(errors.length ? { errors } : {}) };
+  }
+}

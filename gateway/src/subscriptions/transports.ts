@@ -1,0 +1,225 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type express from 'express';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import { createHandler } from 'graphql-sse';
+import { CloseCode, type SubscribePayload } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AuthenticationError, type Identity } from '../../../lib/auth';
+import { logger } from '../../../lib/logger';
+import type { DropReason, Session, SubscriptionHub } from './hub';
+import { prepareOperation, type FieldAccess, type OperationLimits, type OperationRequest, type PreparedSubscription } from './operation';
+
+// Runs a query or mutation sent over a subscription transport through the gateway's HTTP
+// pipeline (plugins, limits, planning), as the given identity.
+export type OperationRunner = (request: OperationRequest, session: Session) => Promise<FormattedExecutionResult>;
+
+export type SubscriptionTransportOptions = {
+  httpServer: http.Server;
+  path: string;
+  hub: () => SubscriptionHub;
+  schema: () => GraphQLSchema;
+  access: ReadonlyMap<string, FieldAccess>;
+  limits: OperationLimits;
+  authenticate: (authorization: string | undefined) => Promise<Session>;
+  runOperation: OperationRunner;
+  maxPayloadBytes: number;
+  maxPerConnection: number;
+  maxBufferedBytes: number;
+};
+
+export type SubscriptionTransports = {
+  // Serves GraphQL over SSE for requests that accept text/event-stream; passes others on.
+  handler: express.RequestHandler;
+  connections(): { webSocket: number; sse: number };
+  close(): Promise<void>;
+};
+
+// Close codes the graphql-ws client retries (4008), or does not (4401: get a new token first).
+const TOO_SLOW = 4008;
+const GOING_AWAY = 1001;
+// A close frame's reason must fit in 123 bytes.
+const closeReason = (text: string) => Buffer.from(text).subarray(0, 123).toString();
+
+function replayUnavailable(lastEventId: string): GraphQLError {
+  return new GraphQLError(`Event ${lastEventId} is not among the events this gateway keeps for resuming (the window is SUBSCRIPTION_REPLAY_WINDOW_MS): query the current state, then subscribe without a last event id`, {
+    extensions: { code: 'EVENT_REPLAY_UNAVAILABLE', field: 'lastEventId' },
+  });
+}
+
+const MAX_EVENT_ID_LENGTH = 200;
+function eventIdFrom(...candidates: unknown[]): string | undefined {
+  const found = candidates.find((value) => typeof value === 'string' && value.length > 0);
+  return typeof found === 'string' ? found.slice(0, MAX_EVENT_ID_LENGTH) : undefined;
+}
+
+// What each operation carries from onSubscribe to execution.
+type OperationContext = { session: Session; request: OperationRequest; prepared?: PreparedSubscription; lastEventId?: string; onDrop: (reason: DropReason) => void };
+
+// GraphQL over WebSocket (graphql-ws) and over Server-Sent Events (graphql-sse, distinct
+// connections mode) on the gateway's port and path: subscriptions from the hub, queries and
+// mutations through the gateway's usual pipeline.
+export function serveSubscriptionTransports(options: SubscriptionTransportOptions): SubscriptionTransports {
+  const { hub, access, limits } = options;
+  const prepare = (request: OperationRequest, identity: Identity) => prepareOperation(request, identity, { schema: options.schema(), access, limits });
+
+  // Subscriptions start from the hub; a resuming one may find its last event gone.
+  const start = (context: OperationContext): AsyncIterableIterator<FormattedExecutionResult> | GraphQLError => {
+    const subscriber = hub().subscribe(context.prepared!, context.session, context.lastEventId, context.onDrop);
+    return subscriber ?? replayUnavailable(context.lastEventId!);
+  };
+
+  // --- WebSocket -------------------------------------------------------------------------
+  const webSockets = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  const upgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(request.url ?? '/', 'http://gateway').pathname !== options.path) return void socket.destroy();
+    webSockets.handleUpgrade(request, socket, head, (webSocket) => webSockets.emit('connection', webSocket, request));
+  };
+  options.httpServer.on('upgrade', upgrade);
+  type Extra = { session?: Session; lastEventId?: string; operations: number; expired?: boolean };
+  const extraOf = (ctx: { extra: unknown }) => ctx.extra as Extra & { socket: WebSocket; request: http.IncomingMessage };
+  const disposeWebSockets = useServer(
+    {
+      onConnect: async (ctx) => {
+        const params = (ctx.connectionParams ?? {}) as Record<string, unknown>;
+        const authorization = params.authorization ?? params.Authorization;
+        const extra = extraOf(ctx);
+        extra.operations = 0;
+        try {
+          extra.session = await options.authenticate(typeof authorization === 'string' ? authorization : undefined);
+        } catch (error) {
+          if (error instanceof AuthenticationError) return false;
+          throw error;
+        }
+        extra.session.clientAddress = extra.request.socket.remoteAddress;
+        extra.lastEventId = eventIdFrom(params.lastEventId);
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload: SubscribePayload) => {
+        const extra = extraOf(ctx);
+        const session = extra.session!;
+        if (session.expiresAt !== null && session.expiresAt <= Date.now()) {
+          extra.socket.close(CloseCode.Unauthorized, 'The token has expired');
+          return [new GraphQLError('The token has expired', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        if (extra.operations >= options.maxPerConnection) {
+          return [new GraphQLError(`A connection may hold at most ${options.maxPerConnection} operations at once`, { extensions: { code: 'RATE_LIMITED' } })];
+        }
+        const prepared = prepare(payload, session.identity);
+        if (prepared.kind === 'refused') return prepared.errors;
+        const onDrop = (reason: DropReason) => {
+          if (reason.code === 'SUBSCRIBER_TOO_SLOW') extra.socket.close(TOO_SLOW, closeReason(reason.message));
+          else if (reason.code === 'UNAUTHENTICATED') extra.expired = true;
+          else extra.socket.close(GOING_AWAY, closeReason(reason.message));
+        };
+        const context: OperationContext = {
+          session,
+          request: payload,
+          prepared: prepared.kind === 'subscription' ? prepared : undefined,
+          lastEventId: eventIdFrom(payload.extensions?.lastEventId, extra.lastEventId),
+          onDrop,
+        };
+        extra.operations++;
+        return { schema: options.schema(), document: prepared.document, operationName: payload.operationName ?? undefined, variableValues: payload.variables ?? undefined, contextValue: context } satisfies ExecutionArgs;
+      },
+      // The libraries' types expect graphql-js results; formatted ones serialise the same.
+      subscribe: (args) => {
+        const result = start(args.contextValue as OperationContext);
+        return (result instanceof GraphQLError ? { errors: [result] } : result) as unknown as ExecutionResult;
+      },
+      execute: (args) => {
+        const context = args.contextValue as OperationContext;
+        return options.runOperation(context.request, context.session) as unknown as Promise<ExecutionResult>;
+      },
+      // Results are formatted already (by the gateway, or by the hub from its answers).
+      onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
+      onComplete: (ctx) => {
+        const extra = extraOf(ctx);
+        extra.operations--;
+        // The last results of an expired token's subscriptions have been sent: the client needs a new token.
+        if (extra.expired && extra.operations === 0) extra.socket.close(CloseCode.Unauthorized, 'The token has expired');
+      },
+    },
+    webSockets,
+  );
+
+  // --- Server-Sent Events ------------------------------------------------------------------
+  const streams = new Set<http.ServerResponse>();
+  const sseHandler = createHandler<express.Request, { session: Session; lastEventId?: string }>({
+    // No reservation tokens: every operation has its own stream (distinct connections mode),
+    // which any replica can serve and which resumes with Last-Event-ID.
+    authenticate: () => undefined,
+    onSubscribe: async (req, params): Promise<ExecutionResult | AsyncIterable<ExecutionResult>> => {
+      const { session, lastEventId } = req.context;
+      const prepared = prepare(params, session.identity);
+      // Refusals travel in the stream (200, one result, complete) as graphql-sse does for invalid
+      // documents: its client retries any other status as if the network had failed.
+      if (prepared.kind === 'refused') return { errors: prepared.errors };
+      if (prepared.kind === 'operation') return (await options.runOperation(params, session)) as unknown as ExecutionResult;
+      const response = req.raw.res!;
+      const subscribed = start({
+        session,
+        request: params,
+        prepared,
+        lastEventId: eventIdFrom(params.extensions?.lastEventId, lastEventId),
+        onDrop: (reason) => {
+          if (reason.code === 'SUBSCRIBER_TOO_SLOW') response.destroy();
+        },
+      });
+      return subscribed instanceof GraphQLError ? { errors: [subscribed] } : (subscribed as unknown as AsyncIterable<ExecutionResult>);
+    },
+  });
+  const sse: express.RequestHandler = (req, res, next) => {
+    if (!req.accepts('text/event-stream') || req.get('accept')?.includes('text/event-stream') !== true) return next();
+    const identity = res.locals.identity as Identity;
+    const session: Session = { identity, expiresAt: identity.kind === 'user' ? (identity.expiresAt ?? null) : null, clientAddress: req.ip };
+    void serveStream(req, res, session).catch((error: unknown) => {
+      logger.warn({ err: error }, 'an SSE subscription stream failed');
+      if (!res.headersSent) next(error);
+      else res.destroy();
+    });
+  };
+  const serveStream = async (req: express.Request, res: express.Response, session: Session) => {
+    const [body, init] = await sseHandler({
+      method: req.method,
+      url: req.originalUrl,
+      headers: { get: (key) => (key.toLowerCase() === 'accept' ? 'text/event-stream' : req.get(key)) },
+      body: req.body ?? null,
+      raw: req,
+      context: { session, lastEventId: eventIdFrom(req.get('last-event-id')) },
+    });
+    res.writeHead(init.status, init.statusText, { ...init.headers, ...(typeof body !== 'string' && body ? { 'x-accel-buffering': 'no', 'cache-control': 'no-cache' } : {}) });
+    if (!body || typeof body === 'string') return void res.end(body ?? undefined);
+    streams.add(res);
+    res.once('close', () => {
+      streams.delete(res);
+      void body.return(undefined);
+    });
+    for await (const chunk of body) {
+      if (res.writableEnded || res.destroyed) break;
+      // Each result starts with its extensions, so its event id can be given to the
+      // browser's own resume mechanism (Last-Event-ID) without parsing the whole message.
+      const eventId = /^event: next\ndata: \{"extensions":\{"eventId":"([^"\\]+)"/.exec(chunk)?.[1];
+      res.write(eventId ? `id: ${eventId}\n${chunk}` : chunk);
+      if (res.writableLength > options.maxBufferedBytes) {
+        logger.info({ buffered: res.writableLength }, 'dropping an SSE subscriber that does not read');
+        res.destroy();
+        break;
+      }
+    }
+    if (!res.destroyed) res.end();
+  };
+
+  return {
+    handler: sse,
+    connections: () => ({ webSocket: webSockets.clients.size, sse: streams.size }),
+    async close() {
+      options.httpServer.off('upgrade', upgrade);
+      for (const client of webSockets.clients) client.close(GOING_AWAY, 'The gateway is restarting: reconnect and resume from your last event id');
+      for (const stream of streams) stream.end();
+      await disposeWebSockets.dispose();
+      await new Promise<void>((resolve) => webSockets.close(() => resolve()));
+    },
+  };
+}
