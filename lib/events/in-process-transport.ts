@@ -1,5 +1,8 @@
 import type { EventEnvelope } from './envelope';
-import { slots, subjectMatches, type Delivery, type EventTransport, type Subscription } from './transport';
+import { logger } from '../logger';
+import { slots, subjectMatches, type Delivery, type EventFeed, type EventTransport, type Subscription } from './transport';
+
+const log = logger.child({ component: 'events' });
 
 type Queued = { event: EventEnvelope; deliveries: number; notBefore: number };
 
@@ -17,6 +20,7 @@ export class InProcessBroker {
   private readonly log: EventEnvelope[] = [];
   private readonly seen = new Set<string>();
   private readonly durables = new Map<string, Durable>();
+  private readonly followers = new Set<(event: EventEnvelope) => void>();
   readonly deadLetters: { consumer: string; event: EventEnvelope | null; raw?: string; error: string; deliveries: number }[] = [];
 
   store(event: EventEnvelope): void {
@@ -31,6 +35,22 @@ export class InProcessBroker {
         durable.wake?.();
       }
     }
+    for (const follower of this.followers) follower(event);
+  }
+
+  // The stored events that occurred at or after `since`, then each one stored from now on.
+  follow(since: Date, onEvent: (event: EventEnvelope) => void): () => void {
+    // A follower that throws is its own problem: it must not fail the publisher's store().
+    const follower = (event: EventEnvelope) => {
+      try {
+        onEvent(event);
+      } catch (error) {
+        log.warn({ err: (error as Error).message, eventId: event.id }, 'an event follower failed');
+      }
+    };
+    for (const event of this.log) if (Date.parse(event.occurredAt) >= since.getTime()) follower(event);
+    this.followers.add(follower);
+    return () => this.followers.delete(follower);
   }
 
   // A new durable starts from the first stored event, as a JetStream durable with DeliverAll.
@@ -55,7 +75,7 @@ export class InProcessBroker {
 
 class InProcessTransport implements EventTransport {
   readonly kind = 'in-process' as const;
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new Set<Pick<Subscription, 'stop'>>();
 
   constructor(private readonly broker: InProcessBroker) {}
 
@@ -136,6 +156,19 @@ class InProcessTransport implements EventTransport {
     const events = this.broker.stored(types);
     for (const event of events) await onEvent(event);
     return events.length;
+  }
+
+  async follow(since: Date, onEvent: (event: EventEnvelope) => void): Promise<EventFeed> {
+    const unfollow = this.broker.follow(since, onEvent);
+    const feed = {
+      caughtUp: Promise.resolve(),
+      stop: async () => {
+        unfollow();
+        this.subscriptions.delete(feed);
+      },
+    };
+    this.subscriptions.add(feed);
+    return feed;
   }
 
   status(): 'up' {

@@ -1,8 +1,9 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { logger } from '../logger';
 import { eventNames, isEventEnvelope, type EventEnvelope, type EventNames } from './envelope';
-import { slots, subjectMatches, type Delivery, type EventTransport, type Subscription } from './transport';
+import { slots, subjectMatches, type Delivery, type EventFeed, type EventTransport, type Subscription } from './transport';
 
 export type NatsSettings = {
   url: string;
@@ -17,14 +18,30 @@ export type NatsSettings = {
 
 const nanos = (ms: number) => ms * 1_000_000;
 
+const log = logger.child({ component: 'events' });
+
+// How long a feed waits before it tries again to read the stream after failing to.
+const FOLLOW_RETRY_MS = 1_000;
+
+function readEvent(text: string): Pick<Delivery, 'event' | 'unreadable'> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isEventEnvelope(parsed)) return { event: parsed };
+    return { event: null, unreadable: { raw: text.slice(0, 2_000), reason: 'not an event envelope' } };
+  } catch {
+    return { event: null, unreadable: { raw: text.slice(0, 2_000), reason: 'not JSON' } };
+  }
+}
+
 // NATS JetStream: one stream holds every event of the namespace, one holds dead letters; each
 // consumer is a durable pull consumer with explicit acknowledgement. The service creates (or
 // updates) them when it starts, so a new deployment needs no separate set-up step.
 export class NatsTransport implements EventTransport {
   readonly kind = 'nats' as const;
   private readonly names: EventNames;
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new Set<Pick<Subscription, 'stop'>>();
   private connected = true;
+  private readonly onDisconnect = new Set<() => void>();
 
   private constructor(
     private readonly connection: NatsConnection,
@@ -35,7 +52,10 @@ export class NatsTransport implements EventTransport {
     this.names = eventNames(settings.namespace);
     void (async () => {
       for await (const status of connection.status()) {
-        if (status.type === 'disconnect') this.connected = false;
+        if (status.type === 'disconnect') {
+          this.connected = false;
+          for (const listener of this.onDisconnect) listener();
+        }
         if (status.type === 'reconnect') this.connected = true;
       }
     })();
@@ -106,16 +126,7 @@ export class NatsTransport implements EventTransport {
     const inFlight = slots(concurrency);
     const loop = (async () => {
       for await (const message of messages) {
-        const text = message.string();
-        let event: EventEnvelope | null = null;
-        let unreadable: Delivery['unreadable'];
-        try {
-          const parsed: unknown = JSON.parse(text);
-          if (isEventEnvelope(parsed)) event = parsed;
-          else unreadable = { raw: text.slice(0, 2_000), reason: 'not an event envelope' };
-        } catch {
-          unreadable = { raw: text.slice(0, 2_000), reason: 'not JSON' };
-        }
+        const { event, unreadable } = readEvent(message.string());
         if (event && !types.some((type) => subjectMatches(type, event.type))) {
           message.ack();
           continue;
@@ -170,6 +181,109 @@ export class NatsTransport implements EventTransport {
     }
     await source.delete().catch(() => {});
     return count;
+  }
+
+  // An ordered consumer: kept in the server's memory, unacknowledged, delivering in stream order.
+  // Whenever it is lost (the server restarted, a message went missing, NATS cannot be reached)
+  // the feed makes a new one from the sequence after the last it delivered, trying once a
+  // second while NATS refuses.
+  async follow(since: Date, onEvent: (event: EventEnvelope) => void): Promise<EventFeed> {
+    let stopped = false;
+    // The stream sequence of the last message delivered; 0 before the first.
+    let last = 0;
+    // The last event stored when the feed began: caught up once it has been delivered.
+    let target = 0;
+    let messages: ConsumerMessages | undefined;
+    let pause: { timer: NodeJS.Timeout; end(): void } | undefined;
+    let markCaughtUp!: () => void;
+    const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+    if (!this.connected) markCaughtUp();
+    this.onDisconnect.add(markCaughtUp);
+    void caughtUp.then(() => this.onDisconnect.delete(markCaughtUp));
+
+    let failures = 0;
+    const read = async () => {
+      let start = last + 1;
+      if (last === 0) {
+        const { state } = await this.jsm.streams.info(this.names.stream);
+        target = state.last_seq;
+        start = state.messages === 0 ? state.last_seq + 1 : await this.sequenceAt(since);
+      }
+      const source = await this.js.consumers.get(this.names.stream, { filter_subjects: this.names.subjects, opt_start_seq: start });
+      try {
+        if ((await source.info(true)).num_pending === 0) markCaughtUp();
+        const reading = (messages = await source.consume({ max_messages: 256 }));
+        // stop() came while the consumer was being made. The iterator ends once it reads that.
+        if (stopped) void reading.close();
+        failures = 0;
+        // The client recreates a lost ordered consumer itself, but (in 3.4.0) still counts the
+        // messages its lost pull asked for: it asks for one more, then stalls until it has missed
+        // two heartbeats, 30 s or more. A consumer made anew here goes on at once.
+        void (async () => {
+          for await (const status of reading.status()) if (status.type === 'ordered_consumer_recreated') void reading.close();
+        })();
+        for await (const message of reading) {
+          last = message.seq;
+          const { event, unreadable } = readEvent(message.string());
+          if (event) {
+            try {
+              onEvent(event);
+            } catch (error) {
+              log.warn({ err: (error as Error).message, eventId: event.id }, 'an event follower failed');
+            }
+          } else {
+            log.warn({ stream: this.names.stream, seq: message.seq, reason: unreadable!.reason }, 'skipped an unreadable message in the event stream');
+          }
+          if (message.seq >= target || message.info.pending === 0) markCaughtUp();
+        }
+      } finally {
+        await source.delete().catch(() => {});
+      }
+    };
+
+    const running = (async () => {
+      while (!stopped && !this.connection.isClosed()) {
+        try {
+          await read();
+        } catch (error) {
+          // NATS down or refusing: whoever waits for the feed goes on with what it has.
+          markCaughtUp();
+          if (++failures === 1) log.warn({ err: (error as Error).message, stream: this.names.stream }, 'cannot follow the event stream; trying again');
+          if (!stopped) await new Promise<void>((resolve) => (pause = { timer: setTimeout(resolve, FOLLOW_RETRY_MS), end: resolve }));
+        }
+      }
+    })();
+
+    const feed: EventFeed = {
+      caughtUp,
+      stop: async () => {
+        stopped = true;
+        clearTimeout(pause?.timer);
+        pause?.end();
+        await messages?.close();
+        await running;
+        this.onDisconnect.delete(markCaughtUp);
+        this.subscriptions.delete(feed);
+      },
+    };
+    this.subscriptions.add(feed);
+    return feed;
+  }
+
+  // The stream sequence of the first event stored at or after `since`. An ordered consumer
+  // cannot be started at a time: the client recreates it with that start time beside a start
+  // sequence, which the server refuses. NATS 2.9 has no look-up by time, so a consumer created
+  // to start at that time tells it: its last delivered sequence is the one before.
+  private async sequenceAt(since: Date): Promise<number> {
+    const probe = await this.jsm.consumers.add(this.names.stream, {
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: since.toISOString(),
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      inactive_threshold: nanos(60_000),
+    });
+    await this.jsm.consumers.delete(this.names.stream, probe.name).catch(() => {});
+    return probe.delivered.stream_seq + 1;
   }
 
   status(): 'up' | 'down' {

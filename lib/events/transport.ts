@@ -18,6 +18,14 @@ export type Subscription = {
   pending(): Promise<number>;
 };
 
+// A reader of the whole stream that the broker keeps nothing of (see follow()).
+export type EventFeed = {
+  // Resolves once the events stored before follow() was called have been delivered, or when
+  // the broker is down: a reader starting during an outage goes on with what it has.
+  caughtUp: Promise<void>;
+  stop(): Promise<void>;
+};
+
 // What the outbox relay and the inbox consumers need from a broker: NATS JetStream in
 // deployments (nats-transport.ts), a broker inside the process for `npm start` and the tests
 // when no NATS server is configured (in-process-transport.ts).
@@ -33,6 +41,11 @@ export interface EventTransport {
   consume(consumer: string, types: readonly string[], onDelivery: (delivery: Delivery) => Promise<void>, concurrency?: number): Promise<Subscription>;
   // Every stored event of these types from the first, in order, for rebuilding a read model.
   replay(types: readonly string[], onEvent: (event: EventEnvelope) => Promise<void>): Promise<number>;
+  // Every event of the namespace stored at or after `since`, then the live ones, in stream order,
+  // for a process that keeps recent events in memory (each gateway replica follows on its own).
+  // Not durable: it leaves nothing on the broker once stopped, and a restarted process follows
+  // anew. It carries on across broker outages without delivering an event twice.
+  follow(since: Date, onEvent: (event: EventEnvelope) => void): Promise<EventFeed>;
   status(): 'up' | 'down';
   close(): Promise<void>;
 }
