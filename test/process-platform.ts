@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
+import { loadSettings, SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../dev/embedded-postgres';
 import { migrateDatabase } from '../dev/databases';
 import { startGateway, type GatewayOptions } from '../gateway/src/server';
@@ -183,7 +183,8 @@ export async function startProcessPlatform(options: {
   let gateway: RunningServer | undefined;
   try {
     await Promise.all(SUBGRAPH_NAMES.map(start));
-    gateway = await startGateway({ ...options.gateway, port: 0, subgraphUrls });
+    // The gateway follows the subgraphs' event stream for its subscriptions.
+    gateway = await startGateway({ settings: loadSettings({ ...process.env, ...brokerEnvironment }), ...options.gateway, port: 0, subgraphUrls });
   } catch (error) {
     for (const name of SUBGRAPH_NAMES) await kill(name);
     throw error;

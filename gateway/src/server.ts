@@ -84,12 +84,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8');
   // Subscriptions are served here from the event stream: every replica follows all of it and
   // keeps the last window of events for clients that resume (docs/subscriptions.md).
+  // A supergraph without subscription fields (another team's graph) needs no broker.
   const subscriptionRules = subscriptionAccess(supergraphSdl);
-  const eventTransport = await connectTransport(settings, 'gateway', options.eventBroker);
-  const recentEvents = await RecentEvents.start(eventTransport, { windowMs: settings.subscriptions.replayWindowMs, maxEvents: settings.subscriptions.replayMaxEvents }).catch(async (error: unknown) => {
-    await eventTransport.close();
-    throw error;
-  });
+  const eventTransport = subscriptionRules.size ? await connectTransport(settings, 'gateway', options.eventBroker) : undefined;
+  const recentEvents = eventTransport
+    ? await RecentEvents.start(eventTransport, { windowMs: settings.subscriptions.replayWindowMs, maxEvents: settings.subscriptions.replayMaxEvents }).catch(async (error: unknown) => {
+        await eventTransport.close();
+        throw error;
+      })
+    : undefined;
   let apiSchema: GraphQLSchema | undefined;
   let hub: SubscriptionHub | undefined;
   let transports: SubscriptionTransports | undefined;
@@ -109,11 +112,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     streaming: ({ httpServer, execute }) => {
       const readEntities = (query: string, variables: Record<string, unknown>, identity: Identity) => execute({ query, variables }, { identity, subscriptionFetch: true });
       // Runs once Apollo has started, so the gateway has loaded the supergraph.
-      hub = new SubscriptionHub(apiSchema!, recentEvents, readEntities, settings.subscriptions);
+      if (recentEvents) hub = new SubscriptionHub(apiSchema!, recentEvents, readEntities, settings.subscriptions);
       transports = serveSubscriptionTransports({
         httpServer,
         path: '/graphql',
-        hub: () => hub!,
+        hub: () => hub,
         schema: () => apiSchema!,
         access: subscriptionRules,
         limits: { validationRules: limits.validationRules, maxTokens: limits.maxTokens, maxCost: settings.gateway.maxQueryCost, production: settings.production },
@@ -160,8 +163,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     authenticate: (req) => authenticateUser(req.get('authorization')),
     context: async (req, identity) => ({ identity, clientAddress: req.ip }),
     onStop: async () => {
-      await recentEvents.stop();
-      await eventTransport.close();
+      await recentEvents?.stop();
+      await eventTransport?.close();
       await Promise.all([...dataSources.values()].map((dataSource) => dataSource.shutdown()));
     },
     // The gateway serves partial data while a subgraph is down, so it stays ready; the
@@ -169,7 +172,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     readiness: async () => {
       const statuses = await subgraphStatuses();
       const dependencies = Object.fromEntries([...dataSources].map(([name, dataSource]) => [name, { status: statuses[name], breaker: dataSource.breakerState }]));
-      return { ready: true, dependencies: { ...dependencies, events: { status: eventTransport.status(), subscribers: hub?.size ?? 0, connections: transports?.connections() } } };
+      return { ready: true, dependencies: { ...dependencies, events: { status: eventTransport?.status() ?? 'none', subscribers: hub?.size ?? 0, connections: transports?.connections() } } };
     },
   });
 }

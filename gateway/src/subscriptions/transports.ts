@@ -18,7 +18,8 @@ export type OperationRunner = (request: OperationRequest, session: Session) => P
 export type SubscriptionTransportOptions = {
   httpServer: http.Server;
   path: string;
-  hub: () => SubscriptionHub;
+  // None when the supergraph has no subscription fields.
+  hub: () => SubscriptionHub | undefined;
   schema: () => GraphQLSchema;
   access: ReadonlyMap<string, FieldAccess>;
   limits: OperationLimits;
@@ -66,7 +67,7 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
 
   // Subscriptions start from the hub; a resuming one may find its last event gone.
   const start = (context: OperationContext): AsyncIterableIterator<FormattedExecutionResult> | GraphQLError => {
-    const subscriber = hub().subscribe(context.prepared!, context.session, context.lastEventId, context.onDrop);
+    const subscriber = hub()!.subscribe(context.prepared!, context.session, context.lastEventId, context.onDrop);
     return subscriber ?? replayUnavailable(context.lastEventId!);
   };
 
@@ -216,6 +217,8 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
     connections: () => ({ webSocket: webSockets.clients.size, sse: streams.size }),
     async close() {
       options.httpServer.off('upgrade', upgrade);
+      // Subscriptions end first, so each client is told why before its connection closes.
+      hub()?.close();
       for (const client of webSockets.clients) client.close(GOING_AWAY, 'The gateway is restarting: reconnect and resume from your last event id');
       for (const stream of streams) stream.end();
       await disposeWebSockets.dispose();
