@@ -6,6 +6,8 @@ import { startPlatform, type Platform } from '../dev/platform';
 import { supergraphApiSchema } from '../scripts/schema-check-lib';
 import { expectNoErrors, FREE_PORTS, postGraphQL, userHeaders } from './harness';
 import { provisionDatabases, type TestDatabases } from './databases';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 
 // The README's examples run as pasted, on the demo data `npm start` loads, and answer what the
 // README says they answer.
@@ -16,6 +18,7 @@ const operationOf = (source: string) => parse(source).definitions.filter((defini
 let databases: TestDatabases;
 let platform: Platform;
 const gql = async (query: string, variables?: Record<string, unknown>) => postGraphQL(platform.gatewayUrl, query, variables, await userHeaders('admin'));
+const connectionParams = async () => ({ authorization: (await userHeaders('admin')).authorization });
 
 beforeAll(async () => {
   databases = await provisionDatabases();
@@ -41,7 +44,7 @@ it('runs every example without variables, and the order example with the ids the
   const results: Record<string, any> = {};
   for (const source of blocks('graphql')) {
     const [operation] = operationOf(source);
-    if (operation.variableDefinitions?.length) continue;
+    if (operation.variableDefinitions?.length || operation.operation === 'subscription') continue;
     const response = await gql(source);
     expectNoErrors(response);
     results[operation.name!.value] = response.body.data;
@@ -50,6 +53,25 @@ it('runs every example without variables, and the order example with the ids the
   const response = await gql(placeOrder, { customerId: results.NewCustomer.createCustomer.id, productId: results.FirstProduct.products.nodes[0].id });
   const expected = JSON.parse(blocks('json').find((source) => source.includes('"createOrder"'))!.replace('"…"', '"ID"'));
   expect({ ...response.body, data: { createOrder: { ...response.body.data!.createOrder, id: 'ID' } } }).toEqual(expected);
+});
+
+it('delivers the subscription example over graphql-ws as the README shows when the NewCustomer example runs', async () => {
+  const subscription = blocks('graphql').find((source) => source.includes('subscription CustomerChanges'))!;
+  const client = createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: await connectionParams(), retryAttempts: 0 });
+  try {
+    const received = new Promise<any>((resolve, reject) => {
+      const unsubscribe = client.subscribe({ query: subscription }, { next: (result) => (unsubscribe(), resolve(result)), error: reject, complete: () => reject(new Error('the subscription ended')) });
+    });
+    // The subscription is live once the gateway has acknowledged a query on the same connection.
+    await client.iterate({ query: '{ __typename }' }).next();
+    expectNoErrors(await gql(blocks('graphql').find((source) => source.includes('mutation NewCustomer'))!));
+    const result = await received;
+    const expected = JSON.parse(blocks('json').find((source) => source.includes('"customerChanged"'))!.replace('"…"', '"ID"'));
+    expect(result.extensions.eventId).toBe(result.data.customerChanged.eventId);
+    expect({ data: { customerChanged: { ...result.data.customerChanged, eventId: 'ID' } } }).toEqual(expected);
+  } finally {
+    await client.dispose();
+  }
 });
 
 it('prints tokens in shell examples without npm banners', () => {
