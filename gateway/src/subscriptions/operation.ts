@@ -181,7 +181,8 @@ export function prepareOperation(
   if (invalid.length) {
     return refused(
       ...invalid.map((error) =>
-        refusal(limits.production ? error.message.replace(SUGGESTION, '') : error.message, (error.extensions.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED', { ...error.extensions }),
+        // The code Apollo gives every validation error over HTTP, the limits' included.
+        refusal(limits.production ? error.message.replace(SUGGESTION, '') : error.message, 'GRAPHQL_VALIDATION_FAILED'),
       ),
     );
   }

@@ -138,8 +138,9 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
       onComplete: (ctx) => {
         const extra = extraOf(ctx);
         extra.operations--;
-        // The last results of an expired token's subscriptions have been sent: the client needs a new token.
-        if (extra.expired && extra.operations === 0) extra.socket.close(CloseCode.Unauthorized, 'The token has expired');
+        // The last results of an expired token's subscriptions have been sent: the client needs
+        // a new token. graphql-ws sends the Complete message after this callback returns.
+        if (extra.expired && extra.operations === 0) setImmediate(() => extra.socket.close(CloseCode.Unauthorized, 'The token has expired'));
       },
     },
     webSockets,
@@ -156,7 +157,7 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
       const prepared = prepare(params, session.identity);
       // Refusals travel in the stream (200, one result, complete) as graphql-sse does for invalid
       // documents: its client retries any other status as if the network had failed.
-      if (prepared.kind === 'refused') return { errors: prepared.errors };
+      if (prepared.kind === 'refused') return { data: null, errors: prepared.errors };
       if (prepared.kind === 'operation') return (await options.runOperation(params, session)) as unknown as ExecutionResult;
       const response = req.raw.res!;
       const subscribed = start({
@@ -168,7 +169,7 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
           if (reason.code === 'SUBSCRIBER_TOO_SLOW') response.destroy();
         },
       });
-      return subscribed instanceof GraphQLError ? { errors: [subscribed] } : (subscribed as unknown as AsyncIterable<ExecutionResult>);
+      return subscribed instanceof GraphQLError ? { data: null, errors: [subscribed] } : (subscribed as unknown as AsyncIterable<ExecutionResult>);
     },
   });
   const sse: express.RequestHandler = (req, res, next) => {
