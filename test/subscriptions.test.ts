@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expectNoErrors, startTestPlatform, type Caller, type TestPlatform } from './harness';
+import { mintDevelopmentToken } from '../gateway/src/authentication';
 import { requestsAnswered } from './process-platform';
 import {
   disposeAllSubscriptions,
@@ -428,11 +429,12 @@ describe.each(TRANSPORTS)('over %s, operation limits apply to subscription docum
     expect(refused.results.filter((result) => result.data)).toEqual([]);
   });
 
-  test('anonymous: refused with UNAUTHENTICATED', async () => {
+  test('anonymous: refused (a WebSocket at connection, with 4403; SSE with UNAUTHENTICATED)', async () => {
     const refused = open(transport, 'subscription { customerChanged { eventId } }', null);
     await refused.waitForEnd();
-    expect(refused.errorCodes()).toEqual(['UNAUTHENTICATED']);
     expect(refused.results.filter((result) => result.data)).toEqual([]);
+    if (transport === 'ws') expect((await refused.waitForClose()).code).toBe(4403);
+    else expect(refused.errorCodes()).toEqual(['UNAUTHENTICATED']);
   });
 
   test('an invalid token: refused before any subscription', async () => {
@@ -485,3 +487,60 @@ describe('subscribers with the same selection, variables and roles share one fet
   });
 });
 
+
+describe('documents and clients that must not cost the gateway or mislead it', () => {
+  const sse = async (body: Record<string, unknown>, method = 'POST') => {
+    const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${await mintDevelopmentToken('admin', '10m')}` };
+    if (method === 'POST') headers['content-type'] = 'application/json';
+    const url = method === 'GET' ? `${platform.gatewayUrl}?${new URLSearchParams(Object.entries(body).map(([key, value]) => [key, String(value)]))}` : platform.gatewayUrl;
+    return fetch(url, { method, headers, body: method === 'POST' ? JSON.stringify(body) : undefined });
+  };
+  const firstResult = async (response: Response) => {
+    const text = await response.text();
+    return JSON.parse(/^data: (.*)$/m.exec(text)![1]);
+  };
+  const subscribers = async () => ((await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json()) as any).dependencies.events.subscribers as number;
+
+  test('an SSE client that goes away leaves no subscriber behind', async () => {
+    const before = await subscribers();
+    const streams = await Promise.all([1, 2, 3].map(() => sse({ query: 'subscription { customerChanged { eventId customer { name } } }' })));
+    const readers = streams.map((response) => response.body!.getReader());
+    await Promise.all(readers.map((reader) => reader.read()));
+    expect(await subscribers()).toBe(before + 3);
+    await Promise.all(readers.map((reader) => reader.cancel()));
+    for (let attempt = 0; attempt < 100 && (await subscribers()) !== before; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await subscribers()).toBe(before);
+  });
+
+  test('fragments that spread fragments are refused before they become a huge entity query', async () => {
+    const spreads = (name: string, times: number) => Array.from({ length: times }, () => `...${name}`).join(' ');
+    const query = `subscription { customerChanged { ...P2 } } fragment P2 on CustomerChangedEvent { ${spreads('P1', 40)} } fragment P1 on CustomerChangedEvent { ${spreads('P0', 40)} } fragment P0 on CustomerChangedEvent { customer { id } }`;
+    const result = await firstResult(await sse({ query }));
+    expect(result.errors.map((error: any) => error.extensions.code)).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  test('a root field written twice reads the entity fields of both', async () => {
+    const response = await sse({ query: `subscription($ids: [ID!]) { customerChanged(ids: $ids) { kind } customerChanged(ids: $ids) { customer { name } } }`, variables: { ids: [customerId] } });
+    const reader = response.body!.getReader();
+    let text = '';
+    const update = updateCustomer(customerId, { name: 'Twice Written' });
+    while (!text.includes('event: next')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    await update;
+    const result = JSON.parse(/^data: (.*)$/m.exec(text.slice(text.indexOf('event: next')))![1]);
+    expect(result.data.customerChanged).toEqual({ kind: 'UPDATED', customer: { name: 'Twice Written' } });
+  });
+
+  test('a root field under @skip with a variable is refused as invalid, not a server error', async () => {
+    const response = await sse({ query: 'subscription($skip: Boolean!) { customerChanged @skip(if: $skip) { eventId } }', variables: { skip: false } });
+    expect(response.status).toBe(200);
+    expect((await firstResult(response)).errors.map((error: any) => error.extensions.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+  });
+
+  test('a mutation sent with GET to the event-stream path is refused and writes nothing', async () => {
+    const before = await platform.rowCounts();
+    const result = await firstResult(await sse({ query: 'mutation { createCustomer(input: { name: "By GET" }) { id } }' }, 'GET'));
+    expect(result.errors.map((error: any) => error.extensions.code)).toEqual(['BAD_REQUEST']);
+    expect(await platform.rowCounts()).toEqual(before);
+  });
+});

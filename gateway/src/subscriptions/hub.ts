@@ -21,6 +21,8 @@ type Item = { start: () => Promise<FormattedExecutionResult>; started?: Promise<
 
 // Results are fetched a few events ahead of what a resuming client has been sent.
 const REPLAY_LOOKAHEAD = 8;
+// How long a replayed event's fetch is shared with other subscribers resuming past it.
+const REPLAY_SHARING_MS = 10_000;
 
 // One client's subscription: an async iterator of results in event order. Live events arrive
 // already being fetched (shared with the subscription's peers); missed events being replayed are
@@ -65,7 +67,8 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
 
   delivered(result: Promise<FormattedExecutionResult>): void {
     if (this.finished) return;
-    if (this.liveWaiting >= this.hub.maxQueuedEvents) {
+    // While missed events are still being fetched, waiting is the gateway's doing, not the client's.
+    if (this.liveWaiting >= this.hub.maxQueuedEvents && !this.queue.some((item) => !item.live)) {
       return this.drop({ code: 'SUBSCRIBER_TOO_SLOW', message: `Subscriber too slow: more than ${this.hub.maxQueuedEvents} events waiting to be sent` });
     }
     // A failed fetch still becomes a result (with errors), so the stream goes on.
@@ -92,6 +95,11 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
   async return(): Promise<IteratorResult<FormattedExecutionResult>> {
     this.close();
     return { value: undefined, done: true };
+  }
+
+  // graphql-sse ends an operation through return() only when the iterator also has throw().
+  async throw(): Promise<IteratorResult<FormattedExecutionResult>> {
+    return this.return();
   }
 
   // Sends what is already waiting, then this last result, then ends.
@@ -145,6 +153,10 @@ export class SubscriptionHub {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly fieldsOfEvent = new Map<string, string[]>();
   private readonly fetchSlot: ReturnType<typeof limiter>;
+  // Replays have slots of their own, so resuming clients cannot hold up live events, and share
+  // one fetch per (selection, variables, roles) and event while it is fresh.
+  private readonly replaySlot: ReturnType<typeof limiter>;
+  private readonly replayFetches = new Map<string, Promise<FormattedExecutionResult>>();
   private readonly stopFeed: () => void;
   readonly maxQueuedEvents: number;
   private readonly subscriptionType: GraphQLObjectType;
@@ -159,6 +171,7 @@ export class SubscriptionHub {
   ) {
     this.maxQueuedEvents = settings.maxQueuedEvents;
     this.fetchSlot = limiter(settings.fetchConcurrency);
+    this.replaySlot = limiter(Math.max(1, Math.floor(settings.fetchConcurrency / 4)));
     for (const [fieldName, field] of Object.entries(SUBSCRIPTION_FIELDS)) {
       for (const type of field.events) this.fieldsOfEvent.set(type, [...(this.fieldsOfEvent.get(type) ?? []), fieldName]);
       this.subscribers.set(fieldName, new Set());
@@ -238,13 +251,21 @@ export class SubscriptionHub {
   }
 
   private async result(prepared: PreparedSubscription, identity: Identity, event: EventEnvelope, payload: EventPayload): Promise<FormattedExecutionResult> {
-    return this.build(prepared, event, payload, await this.fetch(prepared.fetch, payload, identity));
+    const key = `${prepared.fetchKey}\n${event.id}`;
+    let fetched = this.replayFetches.get(key);
+    if (!fetched) {
+      fetched = this.fetch(prepared.fetch, payload, identity, this.replaySlot);
+      this.replayFetches.set(key, fetched);
+      const forget = setTimeout(() => this.replayFetches.delete(key), REPLAY_SHARING_MS);
+      forget.unref();
+    }
+    return this.build(prepared, event, payload, await fetched);
   }
 
-  private fetch(fetch: EntityFetch | null, payload: EventPayload, identity: Identity): Promise<FormattedExecutionResult> {
+  private fetch(fetch: EntityFetch | null, payload: EventPayload, identity: Identity, slot = this.fetchSlot): Promise<FormattedExecutionResult> {
     if (!fetch) return Promise.resolve({ data: {} });
     const ids = Object.fromEntries(Object.entries(fetch.idVariables).map(([entity, variable]) => [variable, payload.entityIds[entity]]));
-    return this.fetchSlot(() => this.readEntities(fetch.query, { ...fetch.variables, ...ids }, identity)).catch(unavailable);
+    return slot(() => this.readEntities(fetch.query, { ...fetch.variables, ...ids }, identity)).catch(unavailable);
   }
 
   private build(prepared: PreparedSubscription, event: EventEnvelope, payload: EventPayload, fetched: FormattedExecutionResult): FormattedExecutionResult {

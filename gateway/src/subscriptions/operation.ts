@@ -55,6 +55,8 @@ export type PreparedSubscription = {
 
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
+const SUBSCRIPTION_FIELDS_ENTITIES = new Set(Object.values(SUBSCRIPTION_FIELDS).flatMap((field) => field.entities));
+
 function refusal(message: string, code: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extra } });
 }
@@ -63,22 +65,27 @@ function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode
   return new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
 }
 
-// The subscription's one root field (validation has made sure there is exactly one).
-function rootFieldOf(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>): FieldNode {
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) return selection;
-    const inner = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value)!.selectionSet;
-    return rootFieldOf(inner, fragments);
-  }
-  throw new Error('a subscription without a root field passed validation');
+// Every node of the subscription's one root field (validation has made sure there is one
+// response name; the field may still be written several times, each with its own selection).
+function rootFieldsOf(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>): FieldNode[] {
+  return selectionSet.selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection];
+    const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
+    return fragment ? rootFieldsOf(fragment.selectionSet, fragments) : [];
+  });
 }
+
+class TooLargeError extends Error {}
 
 // The payload's selection with everything but its entity fields left out, fragments inlined
 // and directives kept, so that it reads as a selection of root query fields: `customer { name }`
 // on CustomerChangedEvent becomes `customer(id: $…) { name }` on Query.
-function entitySelections(selectionSet: SelectionSetNode, entities: ReadonlySet<string>, idVariables: Record<string, string>, fragments: Map<string, FragmentDefinitionNode>): SelectionNode[] {
+// Inlining copies a fragment at each of its spreads, so the copies are counted against a budget:
+// a small document of fragments spreading fragments would otherwise become a huge query.
+function entitySelections(selectionSet: SelectionSetNode, entities: ReadonlySet<string>, idVariables: Record<string, string>, fragments: Map<string, FragmentDefinitionNode>, budget: { left: number }): SelectionNode[] {
   const selections: SelectionNode[] = [];
   for (const selection of selectionSet.selections) {
+    if (--budget.left < 0) throw new TooLargeError();
     if (selection.kind === Kind.FIELD) {
       if (!entities.has(selection.name.value)) continue;
       const variable = idVariables[selection.name.value];
@@ -89,7 +96,7 @@ function entitySelections(selectionSet: SelectionSetNode, entities: ReadonlySet<
       continue;
     }
     const inner = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value)!.selectionSet;
-    const kept = entitySelections(inner, entities, idVariables, fragments);
+    const kept = entitySelections(inner, entities, idVariables, fragments, budget);
     if (kept.length) selections.push({ kind: Kind.INLINE_FRAGMENT, directives: selection.directives, selectionSet: { kind: Kind.SELECTION_SET, selections: kept } });
   }
   return selections;
@@ -115,7 +122,7 @@ function usedBy(selections: readonly SelectionNode[], fragments: Map<string, Fra
   return { fragments: [...usedFragments.values()], variables };
 }
 
-function entityFetch(operation: OperationDefinitionNode, payloadSelection: SelectionSetNode, field: SubscriptionField, payloadType: GraphQLObjectType, variableValues: Record<string, unknown>, fragments: Map<string, FragmentDefinitionNode>): EntityFetch | null {
+function entityFetch(operation: OperationDefinitionNode, payloadSelections: readonly SelectionSetNode[], field: SubscriptionField, payloadType: GraphQLObjectType, variableValues: Record<string, unknown>, fragments: Map<string, FragmentDefinitionNode>, maxTokens: number): EntityFetch | null {
   const taken = new Set((operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value));
   const idVariables: Record<string, string> = {};
   for (const entity of field.entities) {
@@ -124,7 +131,8 @@ function entityFetch(operation: OperationDefinitionNode, payloadSelection: Selec
     taken.add(name);
     idVariables[entity] = name;
   }
-  const selections = entitySelections(payloadSelection, new Set(field.entities), idVariables, fragments);
+  const budget = { left: maxTokens };
+  const selections = payloadSelections.flatMap((selectionSet) => entitySelections(selectionSet, new Set(field.entities), idVariables, fragments, budget));
   if (!selections.length) return null;
   const used = usedBy(selections, fragments);
   const idDefinitions: VariableDefinitionNode[] = field.entities
@@ -149,7 +157,10 @@ function entityFetch(operation: OperationDefinitionNode, payloadSelection: Selec
     ],
   };
   const variables = Object.fromEntries(userDefinitions.map((definition) => [definition.variable.name.value, variableValues[definition.variable.name.value]]));
-  return { query: print(query), variables, idVariables };
+  const printed = print(query);
+  // The gateway parses the query with its token limit at every event: refuse it now instead.
+  parse(printed, { maxTokens });
+  return { query: printed, variables, idVariables };
 }
 
 const stableJson = (value: unknown): string => JSON.stringify(value, (_key, inner: unknown) => (inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : 1))) : inner));
@@ -177,30 +188,38 @@ export function prepareOperation(
   const operation = getOperationAST(document, operationName);
   if (!operation) return refused(refusal(`The document has no operation named ${JSON.stringify(operationName ?? '')}, or several and no operationName`, 'OPERATION_RESOLUTION_FAILURE'));
   if (operation.operation !== 'subscription') return { kind: 'operation', document };
-  const invalid = validate(schema, document, [...specifiedRules, ...limits.validationRules]);
+  const withoutSuggestions = (message: string) => (limits.production ? message.replace(SUGGESTION, '') : message);
+  let invalid: readonly GraphQLError[];
+  try {
+    invalid = validate(schema, document, [...specifiedRules, ...limits.validationRules]);
+  } catch {
+    // graphql-js throws on some invalid subscriptions (a root field under @skip with a variable).
+    return refused(refusal('The subscription must select exactly one root field, without @skip or @include', 'GRAPHQL_VALIDATION_FAILED'));
+  }
   if (invalid.length) {
     return refused(
       ...invalid.map((error) =>
         // The code Apollo gives every validation error over HTTP, the limits' included.
-        refusal(limits.production ? error.message.replace(SUGGESTION, '') : error.message, 'GRAPHQL_VALIDATION_FAILED'),
+        refusal(withoutSuggestions(error.message), 'GRAPHQL_VALIDATION_FAILED'),
       ),
     );
   }
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-  if (coerced.errors) return refused(...coerced.errors.map((error) => refusal(error.message, 'BAD_USER_INPUT')));
+  if (coerced.errors) return refused(...coerced.errors.map((error) => refusal(withoutSuggestions(error.message), 'BAD_USER_INPUT')));
   const variableValues = coerced.coerced;
   let cost: number;
   try {
     cost = operationCost(schema, document, variableValues, operationName);
   } catch (error) {
-    return refused(refusal((error as Error).message, 'BAD_USER_INPUT'));
+    return refused(refusal(withoutSuggestions((error as Error).message), 'BAD_USER_INPUT'));
   }
   if (cost > limits.maxCost) {
     return refused(refusal(`The operation would cost ${cost}, above the limit of ${limits.maxCost}: ask for smaller pages or fewer nested lists`, 'QUERY_TOO_COMPLEX', { cost, maxCost: limits.maxCost }));
   }
 
   const fragments = fragmentsOf(document);
-  const rootField = rootFieldOf(operation.selectionSet, fragments);
+  const rootFields = rootFieldsOf(operation.selectionSet, fragments);
+  const rootField = rootFields[0];
   const fieldName = rootField.name.value;
   const rules = access.get(fieldName);
   if (rules?.authenticated && identity.kind === 'anonymous') return refused(refusal(`Subscribing to ${fieldName} needs a signed-in user`, 'UNAUTHENTICATED'));
@@ -212,7 +231,12 @@ export function prepareOperation(
   const fieldDefinition = subscriptionType.getFields()[fieldName];
   const payloadType = (fieldDefinition.type as { ofType: GraphQLObjectType }).ofType;
   const args = getArgumentValues(fieldDefinition, rootField, variableValues);
-  const fetch = entityFetch(operation, rootField.selectionSet!, field, payloadType, variableValues, fragments);
+  let fetch: EntityFetch | null;
+  try {
+    fetch = entityFetch(operation, rootFields.map((node) => node.selectionSet!), field, payloadType, variableValues, fragments, limits.maxTokens);
+  } catch {
+    return refused(refusal(`The entities this subscription selects make a query of more than ${limits.maxTokens} tokens once its fragments are written out: select less or repeat fewer fragments`, 'QUERY_TOO_COMPLEX'));
+  }
   const roles = rolesOf(identity).join(',');
   return {
     kind: 'subscription',
@@ -233,7 +257,9 @@ export function prepareOperation(
 // events of every subscription field the supergraph declares.
 export function subscriptionAccess(supergraphSdl: string): Map<string, FieldAccess> {
   const access = new Map<string, FieldAccess>();
-  for (const definition of parse(supergraphSdl).definitions) {
+  const definitions = parse(supergraphSdl).definitions;
+  const payloadTypes = new Set<string>();
+  for (const definition of definitions) {
     if ((definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) || definition.name.value !== 'Subscription') continue;
     const typeAuthenticated = !!definition.directives?.some((directive) => directive.name.value === 'authenticated');
     for (const field of definition.fields ?? []) {
@@ -246,6 +272,18 @@ export function subscriptionAccess(supergraphSdl: string): Map<string, FieldAcce
           : null;
       const authenticated = typeAuthenticated || !!field.directives?.some((directive) => directive.name.value === 'authenticated') || !!scopes;
       access.set(field.name.value, { authenticated, scopes });
+      let type = field.type;
+      while (type.kind !== Kind.NAMED_TYPE) type = type.type;
+      payloadTypes.add(type.name.value);
+    }
+  }
+  // A payload's own fields are filled in from the event by the gateway, which would not apply
+  // a rule on one; only its entity fields are read through the subgraphs that enforce theirs.
+  for (const definition of definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION || !payloadTypes.has(definition.name.value)) continue;
+    const guarded = definition.fields?.find((field) => field.directives?.some((directive) => ['requiresScopes', 'authenticated', 'policy'].includes(directive.name.value)));
+    if (guarded && !SUBSCRIPTION_FIELDS_ENTITIES.has(guarded.name.value)) {
+      throw new Error(`${definition.name.value}.${guarded.name.value} has an access rule, which the gateway cannot apply to a field it fills in from an event: guard the subscription field instead`);
     }
   }
   return access;

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type express from 'express';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { createHandler } from 'graphql-sse';
 import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -40,6 +40,10 @@ export type SubscriptionTransports = {
 // Close codes the graphql-ws client retries (4008), or does not (4401: get a new token first).
 const TOO_SLOW = 4008;
 const GOING_AWAY = 1001;
+// How long after connecting the connection's lastEventId applies to new subscriptions.
+const RESUBSCRIBE_MS = 5_000;
+// How long a closing client may take to answer the close handshake before it is cut off.
+const CLOSE_WAIT_MS = 1_000;
 // A close frame's reason must fit in 123 bytes.
 const closeReason = (text: string) => Buffer.from(text).subarray(0, 123).toString();
 
@@ -78,7 +82,7 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
     webSockets.handleUpgrade(request, socket, head, (webSocket) => webSockets.emit('connection', webSocket, request));
   };
   options.httpServer.on('upgrade', upgrade);
-  type Extra = { session?: Session; lastEventId?: string; operations: number; expired?: boolean };
+  type Extra = { session?: Session; lastEventId?: string; connectedAt: number; operations: number; expired?: boolean };
   const extraOf = (ctx: { extra: unknown }) => ctx.extra as Extra & { socket: WebSocket; request: http.IncomingMessage };
   const disposeWebSockets = useServer(
     {
@@ -87,14 +91,18 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
         const authorization = params.authorization ?? params.Authorization;
         const extra = extraOf(ctx);
         extra.operations = 0;
+        // Every subscription field needs a signed-in user, so a connection without one is refused
+        // (4403) instead of being held open for nothing.
+        if (typeof authorization !== 'string') return false;
         try {
-          extra.session = await options.authenticate(typeof authorization === 'string' ? authorization : undefined);
+          extra.session = await options.authenticate(authorization);
         } catch (error) {
           if (error instanceof AuthenticationError) return false;
           throw error;
         }
         extra.session.clientAddress = extra.request.socket.remoteAddress;
         extra.lastEventId = eventIdFrom(params.lastEventId);
+        extra.connectedAt = Date.now();
         return true;
       },
       onSubscribe: async (ctx, _id, payload: SubscribePayload) => {
@@ -118,7 +126,9 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
           session,
           request: payload,
           prepared: prepared.kind === 'subscription' ? prepared : undefined,
-          lastEventId: eventIdFrom(payload.extensions?.lastEventId, extra.lastEventId),
+          // The connection's lastEventId is for the subscriptions a reconnecting client sends
+          // again at once, not for those a screen opens later on the same connection.
+          lastEventId: eventIdFrom(payload.extensions?.lastEventId, Date.now() - extra.connectedAt <= RESUBSCRIBE_MS ? extra.lastEventId : undefined),
           onDrop,
         };
         extra.operations++;
@@ -158,7 +168,12 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
       // Refusals travel in the stream (200, one result, complete) as graphql-sse does for invalid
       // documents: its client retries any other status as if the network had failed.
       if (prepared.kind === 'refused') return { data: null, errors: prepared.errors };
-      if (prepared.kind === 'operation') return (await options.runOperation(params, session)) as unknown as ExecutionResult;
+      if (prepared.kind === 'operation') {
+        if (req.method === 'GET' && getOperationAST(prepared.document, params.operationName)?.operation === 'mutation') {
+          return { data: null, errors: [new GraphQLError('Mutations are sent with POST', { extensions: { code: 'BAD_REQUEST' } })] };
+        }
+        return (await options.runOperation(params, session)) as unknown as ExecutionResult;
+      }
       const response = req.raw.res!;
       const subscribed = start({
         session,
@@ -222,6 +237,9 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
       hub()?.close();
       for (const client of webSockets.clients) client.close(GOING_AWAY, 'The gateway is restarting: reconnect and resume from your last event id');
       for (const stream of streams) stream.end();
+      if (webSockets.clients.size || streams.size) await new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref());
+      for (const client of webSockets.clients) client.terminate();
+      for (const stream of streams) stream.destroy();
       await disposeWebSockets.dispose();
       await new Promise<void>((resolve) => webSockets.close(() => resolve()));
     },
