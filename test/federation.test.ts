@@ -209,7 +209,11 @@ describe('services', () => {
   it('reports health and readiness of every service and its dependencies', async () => {
     const ready = await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json();
     const healthy = { status: 'up', breaker: 'closed' };
-    expect(ready).toEqual({ status: 'ready', service: 'gateway', dependencies: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, healthy])) });
+    expect(ready).toEqual({
+      status: 'ready',
+      service: 'gateway',
+      dependencies: { ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, healthy])), events: { status: 'up', subscribers: 0, connections: { webSocket: 0, sse: 0 } } },
+    });
     for (const name of SUBGRAPH_NAMES) {
       const response = await fetch(platform.subgraphs[name].url.replace('/graphql', '/ready'));
       expect(await response.json()).toEqual({ status: 'ready', service: name, dependencies: { database: 'up', broker: 'up' } });

@@ -41,6 +41,10 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
     readonly session: Session,
     private readonly hub: SubscriptionHub,
     private readonly onDrop: (reason: DropReason) => void,
+    // Whether the client's connection holds data it has not taken: results waiting here count
+    // against the limit only then, so a burst of events (a broker catching up) drops no one
+    // who is reading.
+    private readonly backedUp: () => boolean,
   ) {
     if (session.expiresAt !== null) {
       const expired = () => this.finish({ errors: [{ message: 'The token has expired: subscribe again with a new one', extensions: { code: 'UNAUTHENTICATED' } }] }, { code: 'UNAUTHENTICATED', message: 'The token has expired' });
@@ -68,7 +72,7 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
   delivered(result: Promise<FormattedExecutionResult>): void {
     if (this.finished) return;
     // While missed events are still being fetched, waiting is the gateway's doing, not the client's.
-    if (this.liveWaiting >= this.hub.maxQueuedEvents && !this.queue.some((item) => !item.live)) {
+    if (this.liveWaiting >= this.hub.maxQueuedEvents && this.backedUp() && !this.queue.some((item) => !item.live)) {
       return this.drop({ code: 'SUBSCRIBER_TOO_SLOW', message: `Subscriber too slow: more than ${this.hub.maxQueuedEvents} events waiting to be sent` });
     }
     // A failed fetch still becomes a result (with errors), so the stream goes on.
@@ -196,10 +200,10 @@ export class SubscriptionHub {
 
   // A new subscriber, given the events after `lastEventId` first when it resumes; undefined
   // when that event is no longer (or never was) in the window.
-  subscribe(prepared: PreparedSubscription, session: Session, lastEventId: string | undefined, onDrop: (reason: DropReason) => void): Subscriber | undefined {
+  subscribe(prepared: PreparedSubscription, session: Session, lastEventId: string | undefined, onDrop: (reason: DropReason) => void, backedUp: () => boolean): Subscriber | undefined {
     const missed = lastEventId === undefined ? [] : this.recent.after(lastEventId);
     if (!missed) return undefined;
-    const subscriber = new Subscriber(prepared, session, this, onDrop);
+    const subscriber = new Subscriber(prepared, session, this, onDrop, backedUp);
     subscriber.position = this.recent.latest();
     for (const entry of missed) {
       if (entry.position > subscriber.position || !readableEvent(entry.event) || !prepared.field.events.includes(entry.event.type as never)) continue;

@@ -60,7 +60,7 @@ function eventIdFrom(...candidates: unknown[]): string | undefined {
 }
 
 // What each operation carries from onSubscribe to execution.
-type OperationContext = { session: Session; request: OperationRequest; prepared?: PreparedSubscription; lastEventId?: string; onDrop: (reason: DropReason) => void };
+type OperationContext = { session: Session; request: OperationRequest; prepared?: PreparedSubscription; lastEventId?: string; onDrop: (reason: DropReason) => void; backedUp: () => boolean };
 
 // GraphQL over WebSocket (graphql-ws) and over Server-Sent Events (graphql-sse, distinct
 // connections mode) on the gateway's port and path: subscriptions from the hub, queries and
@@ -71,7 +71,7 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
 
   // Subscriptions start from the hub; a resuming one may find its last event gone.
   const start = (context: OperationContext): AsyncIterableIterator<FormattedExecutionResult> | GraphQLError => {
-    const subscriber = hub()!.subscribe(context.prepared!, context.session, context.lastEventId, context.onDrop);
+    const subscriber = hub()!.subscribe(context.prepared!, context.session, context.lastEventId, context.onDrop, context.backedUp);
     return subscriber ?? replayUnavailable(context.lastEventId!);
   };
 
@@ -130,6 +130,8 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
           // again at once, not for those a screen opens later on the same connection.
           lastEventId: eventIdFrom(payload.extensions?.lastEventId, Date.now() - extra.connectedAt <= RESUBSCRIBE_MS ? extra.lastEventId : undefined),
           onDrop,
+          // Data left in the socket's own buffer: the operating system's is full.
+          backedUp: () => extra.socket.bufferedAmount > 0,
         };
         extra.operations++;
         return { schema: options.schema(), document: prepared.document, operationName: payload.operationName ?? undefined, variableValues: payload.variables ?? undefined, contextValue: context } satisfies ExecutionArgs;
@@ -183,6 +185,7 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
         onDrop: (reason) => {
           if (reason.code === 'SUBSCRIBER_TOO_SLOW') response.destroy();
         },
+        backedUp: () => response.writableLength > 0,
       });
       return subscribed instanceof GraphQLError ? { data: null, errors: [subscribed] } : (subscribed as unknown as AsyncIterable<ExecutionResult>);
     },
