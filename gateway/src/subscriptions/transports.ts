@@ -42,6 +42,8 @@ const TOO_SLOW = 4008;
 const GOING_AWAY = 1001;
 // How long after connecting the connection's lastEventId applies to new subscriptions.
 const RESUBSCRIBE_MS = 5_000;
+// Distinct subscription documents (with their variables and roles) kept parsed and checked.
+const PREPARED_CACHE_SIZE = 1_000;
 // How long a closing client may take to answer the close handshake before it is cut off.
 const CLOSE_WAIT_MS = 1_000;
 // A close frame's reason must fit in 123 bytes.
@@ -67,7 +69,20 @@ type OperationContext = { session: Session; request: OperationRequest; prepared?
 // mutations through the gateway's usual pipeline.
 export function serveSubscriptionTransports(options: SubscriptionTransportOptions): SubscriptionTransports {
   const { hub, access, limits } = options;
-  const prepare = (request: OperationRequest, identity: Identity) => prepareOperation(request, identity, { schema: options.schema(), access, limits });
+  // Clients of one screen send the same document: its parsed, checked form is made once and
+  // shared, which is most of what an idle subscriber would otherwise hold.
+  const prepared = new Map<string, ReturnType<typeof prepareOperation>>();
+  const prepare = (request: OperationRequest, identity: Identity) => {
+    const key = JSON.stringify([identity.kind === 'user' ? [...identity.roles].sort() : identity.kind, request.query, request.operationName ?? null, request.variables ?? null]);
+    const known = prepared.get(key);
+    if (known) return known;
+    const result = prepareOperation(request, identity, { schema: options.schema(), access, limits });
+    if (result.kind === 'subscription') {
+      if (prepared.size >= PREPARED_CACHE_SIZE) prepared.delete(prepared.keys().next().value!);
+      prepared.set(key, result);
+    }
+    return result;
+  };
 
   // Subscriptions start from the hub; a resuming one may find its last event gone.
   const start = (context: OperationContext): AsyncIterableIterator<FormattedExecutionResult> | GraphQLError => {
