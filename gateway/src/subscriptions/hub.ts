@@ -17,10 +17,15 @@ export type EntityReader = (query: string, variables: Record<string, unknown>, i
 // Why a subscriber was let go; the transport tells its client (a close code, the stream's end).
 export type DropReason = { code: 'SUBSCRIBER_TOO_SLOW' | 'UNAUTHENTICATED' | 'SHUTTING_DOWN'; message: string };
 
-type Item = { start: () => Promise<FormattedExecutionResult>; started?: Promise<FormattedExecutionResult>; live: boolean };
+// A result to send: a live event's is being fetched already (shared with the subscription's
+// peers); a replayed one is fetched when the client gets near it.
+type Item = { started?: Promise<FormattedExecutionResult>; start?: () => Promise<FormattedExecutionResult>; replay: boolean };
 
 // Results are fetched a few events ahead of what a resuming client has been sent.
 const REPLAY_LOOKAHEAD = 8;
+// A subscriber is dropped with this many times SUBSCRIPTION_MAX_QUEUED_EVENTS waiting, even
+// when its connection is not the reason.
+const OVERLOAD_FACTOR = 10;
 // How long a replayed event's fetch is shared with other subscribers resuming past it.
 const REPLAY_SHARING_MS = 10_000;
 
@@ -28,8 +33,11 @@ const REPLAY_SHARING_MS = 10_000;
 // already being fetched (shared with the subscription's peers); missed events being replayed are
 // fetched as the client takes them, so a long gap does not fill memory.
 export class Subscriber implements AsyncIterableIterator<FormattedExecutionResult> {
-  private readonly queue: Item[] = [];
+  // queue[head..] is waiting; taken items before head are cut off now and then.
+  private queue: Item[] = [];
+  private head = 0;
   private liveWaiting = 0;
+  private replayWaiting = 0;
   private wake: (() => void) | null = null;
   private finished = false;
   private expiry: NodeJS.Timeout | undefined;
@@ -66,29 +74,36 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
   }
 
   replayed(start: () => Promise<FormattedExecutionResult>): void {
-    this.queue.push({ start, live: false });
+    this.queue.push({ start, replay: true });
+    this.replayWaiting++;
   }
 
+  // Called for every subscriber of every event, so it allocates as little as it can.
   delivered(result: Promise<FormattedExecutionResult>): void {
     if (this.finished) return;
-    // While missed events are still being fetched, waiting is the gateway's doing, not the client's.
-    if (this.liveWaiting >= this.hub.maxQueuedEvents && this.backedUp() && !this.queue.some((item) => !item.live)) {
+    // While missed events are still being fetched, waiting is the gateway's doing, not the
+    // client's; a gateway that has fallen far behind sheds subscribers rather than memory.
+    const waiting = this.liveWaiting;
+    if (waiting >= this.hub.maxQueuedEvents && this.replayWaiting === 0 && (waiting >= this.hub.maxQueuedEvents * OVERLOAD_FACTOR || this.backedUp())) {
       return this.drop({ code: 'SUBSCRIBER_TOO_SLOW', message: `Subscriber too slow: more than ${this.hub.maxQueuedEvents} events waiting to be sent` });
     }
-    // A failed fetch still becomes a result (with errors), so the stream goes on.
-    result.catch(() => {});
-    this.queue.push({ start: () => result, started: result, live: true });
+    this.queue.push({ started: result, replay: false });
     this.liveWaiting++;
     this.wake?.();
   }
 
   async next(): Promise<IteratorResult<FormattedExecutionResult>> {
     for (;;) {
-      const item = this.queue.shift();
-      if (item) {
-        if (item.live) this.liveWaiting--;
-        for (const ahead of this.queue.slice(0, REPLAY_LOOKAHEAD)) ahead.started ??= ahead.start();
-        return { value: await (item.started ?? item.start()), done: false };
+      if (this.head < this.queue.length) {
+        const item = this.queue[this.head++];
+        if (item.replay) this.replayWaiting--;
+        else this.liveWaiting--;
+        for (let ahead = this.head; ahead < Math.min(this.queue.length, this.head + REPLAY_LOOKAHEAD); ahead++) this.queue[ahead].started ??= this.queue[ahead].start!();
+        if (this.head >= 1_024 && this.head * 2 >= this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+        return { value: await (item.started ?? item.start!()), done: false };
       }
       if (this.finished) return { value: undefined, done: true };
       await new Promise<void>((resolve) => (this.wake = resolve));
@@ -109,14 +124,15 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
   // Sends what is already waiting, then this last result, then ends.
   finish(last: FormattedExecutionResult, reason: DropReason): void {
     if (this.finished) return;
-    this.queue.push({ start: async () => last, live: false });
+    this.queue.push({ started: Promise.resolve(last), replay: false });
     this.close();
     this.onDrop(reason);
   }
 
   drop(reason: DropReason): void {
     if (this.finished) return;
-    this.queue.length = 0;
+    this.queue = [];
+    this.head = 0;
     this.close();
     this.onDrop(reason);
   }
@@ -154,7 +170,8 @@ const unavailable = (error: unknown): FormattedExecutionResult => {
 // For each event, subscribers with the same selection, variables and roles share one federated
 // fetch, and those with the same document the same result.
 export class SubscriptionHub {
-  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  // Subscription field → result key → subscribers: those of one group get the same result.
+  private readonly subscribers = new Map<string, Map<string, Set<Subscriber>>>();
   private readonly fieldsOfEvent = new Map<string, string[]>();
   private readonly fetchSlot: ReturnType<typeof limiter>;
   // Replays have slots of their own, so resuming clients cannot hold up live events, and share
@@ -178,7 +195,7 @@ export class SubscriptionHub {
     this.replaySlot = limiter(Math.max(1, Math.floor(settings.fetchConcurrency / 4)));
     for (const [fieldName, field] of Object.entries(SUBSCRIPTION_FIELDS)) {
       for (const type of field.events) this.fieldsOfEvent.set(type, [...(this.fieldsOfEvent.get(type) ?? []), fieldName]);
-      this.subscribers.set(fieldName, new Set());
+      this.subscribers.set(fieldName, new Map());
     }
     this.subscriptionType = schema.getSubscriptionType()!;
     this.payloadTypes = new Set(Object.values(this.subscriptionType.getFields()).map((field) => (field.type as { ofType: GraphQLObjectType }).ofType));
@@ -194,7 +211,7 @@ export class SubscriptionHub {
 
   get size(): number {
     let count = 0;
-    for (const subscribers of this.subscribers.values()) count += subscribers.size;
+    for (const groups of this.subscribers.values()) for (const group of groups.values()) count += group.size;
     return count;
   }
 
@@ -210,46 +227,58 @@ export class SubscriptionHub {
       const payload = prepared.field.payload(entry.event, prepared.args);
       if (payload) subscriber.replayed(() => this.result(prepared, session.identity, entry.event, payload));
     }
-    if (subscriber.active) this.subscribers.get(prepared.fieldName)!.add(subscriber);
+    if (subscriber.active) {
+      const groups = this.subscribers.get(prepared.fieldName)!;
+      let group = groups.get(prepared.resultKey);
+      if (!group) groups.set(prepared.resultKey, (group = new Set()));
+      group.add(subscriber);
+    }
     return subscriber;
   }
 
   remove(subscriber: Subscriber): void {
-    this.subscribers.get(subscriber.prepared.fieldName)?.delete(subscriber);
+    const groups = this.subscribers.get(subscriber.prepared.fieldName);
+    const group = groups?.get(subscriber.prepared.resultKey);
+    if (!group?.delete(subscriber) || group.size) return;
+    groups!.delete(subscriber.prepared.resultKey);
   }
 
   // Ends every subscription (the gateway is stopping): clients reconnect elsewhere and resume.
   close(): void {
     this.stopFeed();
-    for (const subscribers of this.subscribers.values()) {
-      for (const subscriber of [...subscribers]) subscriber.drop({ code: 'SHUTTING_DOWN', message: 'The gateway is restarting: reconnect and resume from your last event id' });
+    for (const groups of this.subscribers.values()) {
+      for (const group of [...groups.values()]) {
+        for (const subscriber of [...group]) subscriber.drop({ code: 'SHUTTING_DOWN', message: 'The gateway is restarting: reconnect and resume from your last event id' });
+      }
     }
   }
 
   private dispatch({ position, event }: FeedEntry): void {
     const fieldNames = this.fieldsOfEvent.get(event.type);
     if (!fieldNames || !readableEvent(event)) return;
-    // Per event: one fetch per (selection, variables, roles), one result per document.
+    // Per event: one fetch per (selection, variables, roles), one result per group of
+    // subscribers with the same document, variables and roles, whatever their number.
     const fetches = new Map<string, Promise<FormattedExecutionResult>>();
-    const results = new Map<string, Promise<FormattedExecutionResult>>();
     for (const fieldName of fieldNames) {
-      for (const subscriber of this.subscribers.get(fieldName)!) {
-        if (subscriber.position >= position) continue;
-        subscriber.position = position;
-        const { prepared, session } = subscriber;
+      for (const group of this.subscribers.get(fieldName)!.values()) {
+        const [first] = group;
+        const { prepared, session } = first;
         const payload = prepared.field.payload(event, prepared.args);
-        if (!payload) continue;
-        let result = results.get(prepared.resultKey);
-        if (!result) {
-          let fetched = fetches.get(prepared.fetchKey);
-          if (!fetched) {
-            fetched = this.fetch(prepared.fetch, payload, session.identity);
-            fetches.set(prepared.fetchKey, fetched);
+        let result: Promise<FormattedExecutionResult> | undefined;
+        for (const subscriber of group) {
+          // A subscriber that joined after this event was given it as a missed one.
+          if (subscriber.position >= position) continue;
+          subscriber.position = position;
+          if (!payload) continue;
+          if (!result) {
+            let fetched = fetches.get(prepared.fetchKey);
+            if (!fetched) fetches.set(prepared.fetchKey, (fetched = this.fetch(prepared.fetch, payload, session.identity)));
+            result = fetched.then((data) => this.build(prepared, event, payload, data));
+            // A result that failed to build still reaches each subscriber (as a rejection).
+            result.catch(() => {});
           }
-          result = fetched.then((data) => this.build(prepared, event, payload, data));
-          results.set(prepared.resultKey, result);
+          subscriber.delivered(result);
         }
-        subscriber.delivered(result);
       }
     }
   }

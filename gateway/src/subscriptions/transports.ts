@@ -235,7 +235,7 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
       if (res.writableEnded || res.destroyed) break;
       // Each result starts with its extensions, so its event id can be given to the
       // browser's own resume mechanism (Last-Event-ID) without parsing the whole message.
-      const eventId = /^event: next\ndata: \{"extensions":\{"eventId":"([^"\\]+)"/.exec(chunk)?.[1];
+      const eventId = chunk.startsWith('event: next') ? /^event: next\ndata: \{"extensions":\{"eventId":"([^"\\]+)"/.exec(chunk)?.[1] : undefined;
       res.write(eventId ? `id: ${eventId}\n${chunk}` : chunk);
       if (res.writableLength > options.maxBufferedBytes) {
         logger.info({ buffered: res.writableLength }, 'dropping an SSE subscriber that does not read');
