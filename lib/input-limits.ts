@@ -32,6 +32,9 @@ export const INPUT_LIMITS = {
   // Every score there is: three digits of 1 to 5.
   'SegmentRulesInput.rfmScores': 125,
   'Mutation.addCampaignMembers(customerIds:)': 1_000,
+  // A screen watching the customers it lists: a page of them at most.
+  'Subscription.customerChanged(ids:)': MAX_PAGE_SIZE,
+  'Subscription.customerChanged(kinds:)': FILTER_VALUES,
   // The gateway sends one _entities call per entity fetch of a query plan: a page of up to
   // MAX_PAGE_SIZE parents, or the children of such a page (a page of customers with their
   // first orders' customers), so ten per parent is allowed. The subgraphs' 1 MB body limit

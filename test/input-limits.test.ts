@@ -5,6 +5,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { getNullableType, isInputObjectType, isListType, isObjectType, parse, type GraphQLInputType } from 'graphql';
 import { SUBGRAPH_NAMES } from '../lib/config';
 import { INPUT_LIMITS, type ListInput } from '../lib/input-limits';
+import { mintDevelopmentToken } from '../gateway/src/authentication';
 import { expectNoErrors, startTestPlatform, type GraphQLResponse, type TestPlatform } from './harness';
 
 let platform: TestPlatform;
@@ -49,6 +50,20 @@ const repeat = <T>(n: number, value: (index: number) => T) => Array.from({ lengt
 const enumValues = (n: number, value: string) => repeat(n, () => value);
 
 // A request sending a list of n entries to each list input, and the field its error names.
+const subscribers = async () => ((await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json()) as { dependencies: { events: { subscribers: number } } }).dependencies.events.subscribers;
+
+async function subscribeOnce(query: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {
+  const before = await subscribers();
+  const headers = { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${await mintDevelopmentToken('admin', '10m')}` };
+  const response = await fetch(platform.gatewayUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  if ((await subscribers()) > before) {
+    await response.body?.cancel();
+    return { status: response.status, body: {} };
+  }
+  const next = /^event: next\ndata: (.*)$/m.exec(await response.text());
+  return { status: response.status, body: next ? JSON.parse(next[1]) : {} };
+}
+
 const CASES: Record<ListInput, { field: string; send: (n: number) => Promise<GraphQLResponse[]> }> = {
   'CustomerFilter.status': {
     field: 'filter.status',
@@ -124,6 +139,16 @@ const CASES: Record<ListInput, { field: string; send: (n: number) => Promise<Gra
     send: async (n) => [
       await platform.gql('mutation($id: ID!, $ids: [ID!]!) { addCampaignMembers(campaignId: $id, customerIds: $ids) { id } }', { id: campaignId, ids: repeat(n, () => randomUUID()) }),
     ],
+  },
+  // Subscriptions (over SSE): a refused one is answered in the stream; an accepted one has its
+  // subscriber registered before the stream's headers are sent, which the gateway's /ready counts.
+  'Subscription.customerChanged(ids:)': {
+    field: 'ids',
+    send: async (n) => [await subscribeOnce('subscription($ids: [ID!]) { customerChanged(ids: $ids) { eventId } }', { ids: repeat(n, () => randomUUID()) })],
+  },
+  'Subscription.customerChanged(kinds:)': {
+    field: 'kinds',
+    send: async (n) => [await subscribeOnce('subscription($kinds: [CustomerChangeKind!]) { customerChanged(kinds: $kinds) { eventId } }', { kinds: enumValues(n, 'UPDATED') })],
   },
   // Only the gateway (or a peer) calls _entities, so this goes to each subgraph directly.
   'Query._entities(representations:)': {

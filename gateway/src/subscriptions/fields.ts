@@ -1,5 +1,7 @@
 import type { EventEnvelope } from '../../../lib/events/envelope';
+import { z } from 'zod';
 import { EVENT_CATALOG, type EventData, type EventType } from '../../../lib/events/catalog';
+import { boundedList, enumList } from '../../../lib/input-limits';
 
 // What an event becomes for the subscribers of one field: the payload's own fields (taken from
 // the event) and the ids of the entities the payload names, which the gateway reads through the
@@ -13,6 +15,8 @@ export type EventPayload = {
 export type SubscriptionField = {
   // The events that may concern this field's subscribers.
   events: readonly EventType[];
+  // Bounds on the arguments (lists), checked when a client subscribes.
+  args: z.ZodType;
   // The payload's entity fields and the root query field that reads each by id; the payload
   // field and the root field have the same name and type.
   entities: readonly string[];
@@ -39,6 +43,7 @@ const CUSTOMER_CHANGE_KINDS: Partial<Record<EventType, string>> = {
 export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
   customerChanged: {
     events: Object.keys(CUSTOMER_CHANGE_KINDS) as EventType[],
+    args: z.object({ ids: boundedList('Subscription.customerChanged(ids:)', z.string()).nullish(), kinds: enumList('Subscription.customerChanged(kinds:)', z.string()).nullish() }),
     entities: ['customer'],
     payload(event, args) {
       const kind = CUSTOMER_CHANGE_KINDS[event.type as EventType]!;
@@ -47,6 +52,7 @@ export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
     },
   },
   orderPlaced: {
+    args: z.object({}),
     events: ['order.created', 'order.status-changed'],
     entities: ['order'],
     payload(event, args) {
@@ -56,6 +62,7 @@ export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
     },
   },
   opportunityStageChanged: {
+    args: z.object({}),
     events: ['opportunity.created', 'opportunity.stage-changed'],
     entities: ['opportunity'],
     payload(event, args) {
@@ -68,6 +75,7 @@ export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
     },
   },
   campaignResponseRecorded: {
+    args: z.object({}),
     events: ['campaign-response.recorded'],
     entities: ['campaign', 'customer'],
     payload(event, args) {

@@ -230,7 +230,14 @@ export function prepareOperation(
   const subscriptionType = schema.getSubscriptionType()!;
   const fieldDefinition = subscriptionType.getFields()[fieldName];
   const payloadType = (fieldDefinition.type as { ofType: GraphQLObjectType }).ofType;
-  const args = getArgumentValues(fieldDefinition, rootField, variableValues);
+  // Messages and fields name the argument, as the subgraphs' checks of theirs do.
+  const parsedArgs = field.args.safeParse(getArgumentValues(fieldDefinition, rootField, variableValues));
+  if (!parsedArgs.success) {
+    const issue = parsedArgs.error.issues[0];
+    const at = issue.path.map(String).join('.');
+    return refused(refusal(`${at}: ${issue.message}`, 'BAD_USER_INPUT', { field: at }));
+  }
+  const args = parsedArgs.data as Record<string, unknown>;
   let fetch: EntityFetch | null;
   try {
     fetch = entityFetch(operation, rootFields.map((node) => node.selectionSet!), field, payloadType, variableValues, fragments, limits.maxTokens);
