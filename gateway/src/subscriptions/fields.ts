@@ -52,7 +52,7 @@ export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
     },
   },
   orderPlaced: {
-    args: z.object({}),
+    args: z.object({ customerId: z.string().nullish() }),
     events: ['order.created', 'order.status-changed'],
     entities: ['order'],
     payload(event, args) {
@@ -62,7 +62,7 @@ export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
     },
   },
   opportunityStageChanged: {
-    args: z.object({}),
+    args: z.object({ ownerId: z.string().nullish() }),
     events: ['opportunity.created', 'opportunity.stage-changed'],
     entities: ['opportunity'],
     payload(event, args) {
@@ -75,7 +75,7 @@ export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
     },
   },
   campaignResponseRecorded: {
-    args: z.object({}),
+    args: z.object({ campaignId: z.string().nullish() }),
     events: ['campaign-response.recorded'],
     entities: ['campaign', 'customer'],
     payload(event, args) {
