@@ -171,6 +171,8 @@ function parseEnvironment(env: Environment) {
       maxBufferedBytes: read('SUBSCRIPTION_MAX_BUFFERED_BYTES', wholeNumber(1_024, 1_073_741_824, 'bytes'), 1_048_576),
       // Subscriptions one WebSocket connection may hold open at once.
       maxPerConnection: read('SUBSCRIPTION_MAX_PER_CONNECTION', wholeNumber(1, 10_000), 100),
+      // Subscriptions one user may hold open on one gateway, over every connection and stream.
+      maxPerUser: read('SUBSCRIPTION_MAX_PER_USER', wholeNumber(1, 100_000), 200),
       // Federated fetches for events that the gateway runs at once; more wait their turn.
       fetchConcurrency: read('SUBSCRIPTION_FETCH_CONCURRENCY', wholeNumber(1, 1_000), 32),
     },

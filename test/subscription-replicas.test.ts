@@ -59,6 +59,8 @@ const isCustomer = (result: SubscriptionResult) => payloadOf(result)?.customerId
 
 const QUERY = 'subscription { customerChanged { eventId kind customerId customer { name segments { name } } } }';
 
+const subscribersOn = async (gatewayUrl: string) =>
+  ((await (await fetch(gatewayUrl.replace(/\/graphql$/, '/ready'))).json()) as { dependencies: { events: { subscribers: number } } }).dependencies.events.subscribers;
 const openOn = async (gatewayUrl: string, transport: Transport, extra: { lastEventId?: string } = {}) => subscribe(transport, gatewayUrl, { query: QUERY, token: await tokenFor('admin'), ...extra });
 
 describeWithNats('gateway replicas following one NATS stream (subgraphs as processes)', () => {
@@ -161,8 +163,6 @@ describeWithNats('gateway replicas following one NATS stream (subgraphs as proce
     const BULKY = `subscription { customerChanged { eventId customer { ${Array.from({ length: 30 }, (_, i) => `t${i}: tags`).join(' ')} } } }`;
     const bulky: string[] = [];
 
-    const subscribersOn = async (gatewayUrl: string) =>
-      ((await (await fetch(gatewayUrl.replace(/\/graphql$/, '/ready'))).json()) as { dependencies: { events: { subscribers: number } } }).dependencies.events.subscribers;
 
     beforeAll(async () => {
       strict = await startGateway({
@@ -239,5 +239,39 @@ describeWithNats('gateway replicas following one NATS stream (subgraphs as proce
         slow.close();
       }
     }, 300_000);
+  });
+
+  describe('one user with many subscriptions', () => {
+    let capped: RunningServer;
+    beforeAll(async () => {
+      capped = await startGateway({ port: 0, subgraphUrls: platform.subgraphUrls, resilience, settings: loadSettings({ ...process.env, ...platform.eventBroker.environment, SUBSCRIPTION_MAX_PER_USER: '2' }) });
+    });
+    afterAll(async () => {
+      await disposeAllSubscriptions();
+      await capped?.stop();
+    });
+
+    it('is refused past SUBSCRIPTION_MAX_PER_USER over every connection and transport, while other users subscribe and a freed place can be taken again', async () => {
+      const query = 'subscription { customerChanged { eventId } }';
+      const first = subscribe('ws', capped.url, { query, token: await tokenFor('admin') });
+      const second = subscribe('sse', capped.url, { query, token: await tokenFor('admin') });
+      for (let attempt = 0; attempt < 200 && (await subscribersOn(capped.url)) < 2; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(await subscribersOn(capped.url)).toBe(2);
+      for (const transport of ['ws', 'sse'] as const) {
+        const third = subscribe(transport, capped.url, { query, token: await tokenFor('admin') });
+        await third.waitForEnd();
+        expect(third.errorCodes()).toEqual(['RATE_LIMITED']);
+      }
+      const otherUser = subscribe('ws', capped.url, { query, token: await tokenFor('sales') });
+      for (let attempt = 0; attempt < 200 && (await subscribersOn(capped.url)) < 3; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(await subscribersOn(capped.url)).toBe(3);
+      await first.dispose();
+      for (let attempt = 0; attempt < 200 && (await subscribersOn(capped.url)) > 2; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
+      const again = subscribe('sse', capped.url, { query, token: await tokenFor('admin') });
+      for (let attempt = 0; attempt < 200 && (await subscribersOn(capped.url)) < 3; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(await subscribersOn(capped.url)).toBe(3);
+      expect(again.ended).toBe(false);
+      await Promise.all([second.dispose(), otherUser.dispose(), again.dispose()]);
+    });
   });
 });

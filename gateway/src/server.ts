@@ -128,6 +128,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
           execute({ query, operationName: operationName ?? undefined, variables: variables ?? undefined, extensions: extensions ?? undefined }, { identity: session.identity, clientAddress: session.clientAddress }),
         maxPayloadBytes: bytes.parse(settings.gateway.maxBodyBytes) ?? 1_048_576,
         maxPerConnection: settings.subscriptions.maxPerConnection,
+        maxPerUser: settings.subscriptions.maxPerUser,
         maxBufferedBytes: settings.subscriptions.maxBufferedBytes,
       });
       return transports;

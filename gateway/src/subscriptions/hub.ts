@@ -145,6 +145,8 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
   }
 }
 
+const userOf = (identity: Identity) => (identity.kind === 'user' ? identity.userId : identity.kind);
+
 // At most `limit` fetches at once; the rest wait in order.
 function limiter(limit: number) {
   let running = 0;
@@ -180,6 +182,9 @@ export class SubscriptionHub {
   private readonly replayFetches = new Map<string, Promise<FormattedExecutionResult>>();
   private readonly stopFeed: () => void;
   readonly maxQueuedEvents: number;
+  // One user's open subscriptions on this gateway, whatever connections they came by.
+  private readonly perUser = new Map<string, number>();
+  private readonly maxPerUser: number;
   private readonly subscriptionType: GraphQLObjectType;
   private readonly payloadTypes: Set<GraphQLObjectType>;
   private readonly resolveField: GraphQLFieldResolver<unknown, { fetched: Record<string, unknown>; entities: readonly string[] }>;
@@ -191,6 +196,7 @@ export class SubscriptionHub {
     settings: Settings['subscriptions'],
   ) {
     this.maxQueuedEvents = settings.maxQueuedEvents;
+    this.maxPerUser = settings.maxPerUser;
     this.fetchSlot = limiter(settings.fetchConcurrency);
     this.replaySlot = limiter(Math.max(1, Math.floor(settings.fetchConcurrency / 4)));
     for (const [fieldName, field] of Object.entries(SUBSCRIPTION_FIELDS)) {
@@ -215,11 +221,13 @@ export class SubscriptionHub {
     return count;
   }
 
-  // A new subscriber, given the events after `lastEventId` first when it resumes; undefined
-  // when that event is no longer (or never was) in the window.
-  subscribe(prepared: PreparedSubscription, session: Session, lastEventId: string | undefined, onDrop: (reason: DropReason) => void, backedUp: () => boolean): Subscriber | undefined {
+  // A new subscriber, given the events after `lastEventId` first when it resumes; or why not:
+  // that event is no longer (or never was) in the window, or the user has too many open.
+  subscribe(prepared: PreparedSubscription, session: Session, lastEventId: string | undefined, onDrop: (reason: DropReason) => void, backedUp: () => boolean): Subscriber | 'replay-unavailable' | 'too-many' {
+    const user = userOf(session.identity);
+    if ((this.perUser.get(user) ?? 0) >= this.maxPerUser) return 'too-many';
     const missed = lastEventId === undefined ? [] : this.recent.after(lastEventId);
-    if (!missed) return undefined;
+    if (!missed) return 'replay-unavailable';
     const subscriber = new Subscriber(prepared, session, this, onDrop, backedUp);
     subscriber.position = this.recent.latest();
     for (const entry of missed) {
@@ -232,6 +240,7 @@ export class SubscriptionHub {
       let group = groups.get(prepared.resultKey);
       if (!group) groups.set(prepared.resultKey, (group = new Set()));
       group.add(subscriber);
+      this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
     }
     return subscriber;
   }
@@ -239,8 +248,12 @@ export class SubscriptionHub {
   remove(subscriber: Subscriber): void {
     const groups = this.subscribers.get(subscriber.prepared.fieldName);
     const group = groups?.get(subscriber.prepared.resultKey);
-    if (!group?.delete(subscriber) || group.size) return;
-    groups!.delete(subscriber.prepared.resultKey);
+    if (!group?.delete(subscriber)) return;
+    const user = userOf(subscriber.session.identity);
+    const left = this.perUser.get(user)! - 1;
+    if (left > 0) this.perUser.set(user, left);
+    else this.perUser.delete(user);
+    if (!group.size) groups!.delete(subscriber.prepared.resultKey);
   }
 
   // Ends every subscription (the gateway is stopping): clients reconnect elsewhere and resume.

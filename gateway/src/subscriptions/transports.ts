@@ -27,6 +27,7 @@ export type SubscriptionTransportOptions = {
   runOperation: OperationRunner;
   maxPayloadBytes: number;
   maxPerConnection: number;
+  maxPerUser: number;
   maxBufferedBytes: number;
 };
 
@@ -87,7 +88,11 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
   // Subscriptions start from the hub; a resuming one may find its last event gone.
   const start = (context: OperationContext): AsyncIterableIterator<FormattedExecutionResult> | GraphQLError => {
     const subscriber = hub()!.subscribe(context.prepared!, context.session, context.lastEventId, context.onDrop, context.backedUp);
-    return subscriber ?? replayUnavailable(context.lastEventId!);
+    if (subscriber === 'replay-unavailable') return replayUnavailable(context.lastEventId!);
+    if (subscriber === 'too-many') {
+      return new GraphQLError(`You have ${options.maxPerUser} subscriptions open on this gateway, the most one user may: end one before starting another`, { extensions: { code: 'RATE_LIMITED' } });
+    }
+    return subscriber;
   };
 
   // --- WebSocket -------------------------------------------------------------------------
