@@ -120,10 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
         schema: () => apiSchema!,
         access: subscriptionRules,
         limits: { validationRules: limits.validationRules, maxTokens: limits.maxTokens, maxCost: settings.gateway.maxQueryCost, production: settings.production },
-        authenticate: async (authorization) => {
-          const identity = await authenticateUser(authorization);
-          return { identity, expiresAt: identity.kind === 'user' ? (identity.expiresAt ?? null) : null };
-        },
+        authenticate: async (authorization) => ({ identity: await authenticateUser(authorization) }),
         runOperation: ({ query, operationName, variables, extensions }, session) =>
           execute({ query, operationName: operationName ?? undefined, variables: variables ?? undefined, extensions: extensions ?? undefined }, { identity: session.identity, clientAddress: session.clientAddress }),
         maxPayloadBytes: bytes.parse(settings.gateway.maxBodyBytes) ?? 1_048_576,

@@ -91,7 +91,14 @@ export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
 
 // An event whose data does not match its catalog schema is not shown to anyone: consumers
 // dead-letter such events, and a payload built from it could break the schema's promises.
+// Checked once per event, however many subscribers dispatch and replays show it to.
+const readable = new WeakMap<EventEnvelope, boolean>();
 export function readableEvent(event: EventEnvelope): boolean {
-  const entry = EVENT_CATALOG[event.type as EventType];
-  return !!entry && entry.version === event.version && entry.data.safeParse(event.data).success;
+  let known = readable.get(event);
+  if (known === undefined) {
+    const entry = EVENT_CATALOG[event.type as EventType];
+    known = !!entry && entry.version === event.version && entry.data.safeParse(event.data).success;
+    readable.set(event, known);
+  }
+  return known;
 }

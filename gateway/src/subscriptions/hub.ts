@@ -7,8 +7,11 @@ import { logger } from '../../../lib/logger';
 import { readableEvent, SUBSCRIPTION_FIELDS, type EventPayload } from './fields';
 import type { EntityFetch, PreparedSubscription } from './operation';
 
-// The signed-in user a subscription runs as, and when their token stops being valid.
-export type Session = { identity: Identity; expiresAt: number | null; clientAddress?: string };
+// The signed-in user a subscription runs as (their identity says when their token expires).
+export type Session = { identity: Identity; clientAddress?: string };
+
+// When the session's token stops being valid (ms since the epoch), or null when it does not say.
+export const expiryOf = ({ identity }: Session): number | null => (identity.kind === 'user' ? (identity.expiresAt ?? null) : null);
 
 // Reads a subscriber's entities through the gateway's own query pipeline (planning, subgraph
 // calls, fallbacks), as the given identity.
@@ -54,11 +57,12 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
     // who is reading.
     private readonly backedUp: () => boolean,
   ) {
-    if (session.expiresAt !== null) {
+    const expiresAt = expiryOf(session);
+    if (expiresAt !== null) {
       const expired = () => this.finish({ errors: [{ message: 'The token has expired: subscribe again with a new one', extensions: { code: 'UNAUTHENTICATED' } }] }, { code: 'UNAUTHENTICATED', message: 'The token has expired' });
-      const left = session.expiresAt - Date.now();
+      const left = expiresAt - Date.now();
       // setTimeout cannot wait longer than 2^31 - 1 ms; a token valid for longer is re-checked then.
-      const arm = (ms: number) => (this.expiry = setTimeout(() => (Date.now() >= session.expiresAt! ? expired() : arm(session.expiresAt! - Date.now())), Math.min(ms, 2_147_483_647)));
+      const arm = (ms: number) => (this.expiry = setTimeout(() => (Date.now() >= expiresAt ? expired() : arm(expiresAt - Date.now())), Math.min(ms, 2_147_483_647)));
       if (left <= 0) expired();
       else arm(left);
       this.expiry?.unref();

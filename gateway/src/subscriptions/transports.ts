@@ -8,7 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthenticationError, type Identity } from '../../../lib/auth';
 import { logger } from '../../../lib/logger';
-import type { DropReason, Session, SubscriptionHub } from './hub';
+import { expiryOf, type DropReason, type Session, type SubscriptionHub } from './hub';
 import { prepareOperation, type FieldAccess, type OperationLimits, type OperationRequest, type PreparedSubscription } from './operation';
 
 // Runs a query or mutation sent over a subscription transport through the gateway's HTTP
@@ -128,7 +128,8 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
       onSubscribe: async (ctx, _id, payload: SubscribePayload) => {
         const extra = extraOf(ctx);
         const session = extra.session!;
-        if (session.expiresAt !== null && session.expiresAt <= Date.now()) {
+        const expiresAt = expiryOf(session);
+        if (expiresAt !== null && expiresAt <= Date.now()) {
           extra.socket.close(CloseCode.Unauthorized, 'The token has expired');
           return [new GraphQLError('The token has expired', { extensions: { code: 'UNAUTHENTICATED' } })];
         }
@@ -213,7 +214,7 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
   const sse: express.RequestHandler = (req, res, next) => {
     if (!req.accepts('text/event-stream') || req.get('accept')?.includes('text/event-stream') !== true) return next();
     const identity = res.locals.identity as Identity;
-    const session: Session = { identity, expiresAt: identity.kind === 'user' ? (identity.expiresAt ?? null) : null, clientAddress: req.ip };
+    const session: Session = { identity, clientAddress: req.ip };
     void serveStream(req, res, session).catch((error: unknown) => {
       logger.warn({ err: error }, 'an SSE subscription stream failed');
       if (!res.headersSent) next(error);
