@@ -3,6 +3,7 @@
 //   gateway/    the gateway's runtime: lib/ only (it reads subgraph schemas as files, never imports them)
 //   subgraphs/  each subgraph's runtime: lib/ and its own folder only
 //   dev/        development tooling (in-process platform, embedded databases, migrations, seeding)
+//   web/        the web console: a client of the graph, over HTTP only; imports nothing of the platform
 //   scripts/, bench/, test/: tools on top of everything
 const tests = '\\.test\\.ts$';
 
@@ -44,6 +45,20 @@ module.exports = {
       comment: 'Input checks happen at the edge (service functions, resolvers); loaders apply rules to rows.',
       from: { path: '^subgraphs/[^/]+/src/loaders\\.ts$' },
       to: { path: '^subgraphs/[^/]+/src/inputs\\.ts$' },
+    },
+    {
+      name: 'web-is-a-client',
+      severity: 'error',
+      comment: 'The web console knows the platform only through the graph (its generated types), as any client team would.',
+      from: { path: '^web/' },
+      to: { path: '^(lib|gateway|subgraphs|dev|scripts|bench|test)/' },
+    },
+    {
+      name: 'nothing-imports-the-console',
+      severity: 'error',
+      comment: 'The console runs in browsers; the services serve its built files, never its code.',
+      from: { path: '^(lib|gateway|subgraphs|dev)/' },
+      to: { path: '^web/' },
     },
     {
       name: 'dev-serves-no-tests',

@@ -6,7 +6,7 @@ module.exports = {
     // output keeps import() as a real dynamic import for the ES-module-only Prisma engine.
     '^.+\\.ts$': ['ts-jest', { diagnostics: false, tsconfig: { module: 'node16', moduleResolution: 'node16' } }],
   },
-  testMatch: ['<rootDir>/{lib,dev,subgraphs,gateway,scripts,test}/**/*.test.ts'],
+  testMatch: ['<rootDir>/{lib,dev,subgraphs,gateway,scripts,test,web}/**/*.test.ts'],
   testTimeout: 120_000,
   // Integration files each start a platform; two at a time fits a 2-core machine.
   maxWorkers: 2,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import type { InProcessBroker } from './events/in-process-transport';
 import { DEFAULT_INTERNAL_TOKEN_TTL_SECONDS, InsecureConfigurationError, secretFromEnv, type DEVELOPMENT_SECRETS } from './auth';
@@ -158,6 +159,8 @@ function parseEnvironment(env: Environment) {
       maxQueryTokens: read('MAX_QUERY_TOKENS', wholeNumber(1, 1_000_000), 3_000),
       maxQueryCost,
       maxCallerInflightCost,
+      // The web console's built files (npm run build:web), served at /; empty: not served.
+      webConsoleDir: read('WEB_CONSOLE_DIR', TEXT, path.join(__dirname, '..', 'web', 'dist')),
     },
     // Subscriptions at the gateway (docs/subscriptions.md).
     subscriptions: {

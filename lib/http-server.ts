@@ -59,6 +59,8 @@ type ServerOptions<Ctx extends BaseContext> = {
   // Other protocols on the GraphQL path (the gateway's subscriptions over WebSocket and SSE),
   // given the HTTP server and a way to run operations through Apollo's pipeline.
   streaming?: (server: { httpServer: http.Server; execute: (request: GraphQLRequest, contextValue: Ctx) => Promise<FormattedExecutionResult> }) => StreamingEndpoint;
+  // Other routes of the service (the gateway's web console), outside /graphql.
+  routes?: express.Router;
   onStop?: () => Promise<void>;
 };
 
@@ -205,6 +207,7 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
       return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
     },
   });
+  if (options.routes) app.use(options.routes);
   if (options.cors) app.use('/graphql', options.cors);
   app.use(
     '/graphql',

@@ -7,7 +7,7 @@ import { runStandalone, startGraphQLServer, type RunningServer } from '../../lib
 import { DEVELOPMENT_SECRETS, InternalIdentitySigner } from '../../lib/auth';
 import { createMetrics } from '../../lib/metrics';
 import { readyUrlOf } from '../../lib/resilient-call';
-import { createUserAuthenticator, mintDevelopmentToken } from './authentication';
+import { createUserAuthenticator, mintDevelopmentToken, type DemoUser } from './authentication';
 import { SUPERGRAPH_FILE, withoutSecurityFeatures } from './compose';
 import { operationLimits, type CallerContext } from './operation-limits';
 import { gatewayCors } from './cors';
@@ -20,6 +20,7 @@ import { RecentEvents } from '../../lib/events/recent-events';
 import { SubscriptionHub } from './subscriptions/hub';
 import { subscriptionAccess } from './subscriptions/operation';
 import { serveSubscriptionTransports, type SubscriptionTransports } from './subscriptions/transports';
+import { webConsoleRoutes } from './web-console';
 import type { GraphQLSchema } from 'graphql';
 import bytes from 'bytes';
 import type { Identity } from '../../lib/auth';
@@ -74,6 +75,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const settings = options.settings ?? loadSettings();
   const userTokens = options.userTokens ?? userTokenSettings(settings);
   const authenticateUser = createUserAuthenticator(userTokens);
+  // Demo users' tokens (Sandbox, the web console's sign-in) only with the development secret,
+  // which is public anyway: a gateway run in development mode with a real secret must not hand
+  // out admin tokens.
+  const demoToken =
+    !settings.production && 'secret' in userTokens && userTokens.secret === DEVELOPMENT_SECRETS.AUTH_JWT_SECRET
+      ? (user: DemoUser) => mintDevelopmentToken(user, '12h', settings, userTokens)
+      : undefined;
   const signer = new InternalIdentitySigner(secret(settings, 'INTERNAL_JWT_SECRET'), settings.auth.internalTokenTtlSeconds);
   const limits = operationLimits(settings.gateway, settings.production);
   const dataSources = new Map<string, ResilientDataSource>();
@@ -144,15 +152,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
             embed: {
               initialState: {
                 pollForSchemaUpdates: false,
-                // Only with the development secret, which is public anyway: a gateway run in
-                // development mode with a real secret must not hand out admin tokens.
-                ...('secret' in userTokens && userTokens.secret === DEVELOPMENT_SECRETS.AUTH_JWT_SECRET
-                  ? { sharedHeaders: { Authorization: `Bearer ${await mintDevelopmentToken('admin', '12h', settings, userTokens)}` } }
-                  : {}),
+                ...(demoToken ? { sharedHeaders: { Authorization: `Bearer ${await demoToken('admin')}` } } : {}),
               },
             },
           }),
     ],
+    routes: webConsoleRoutes({ dir: settings.gateway.webConsoleDir || undefined, demoToken }),
     validationRules: limits.validationRules,
     maxTokens: limits.maxTokens,
     metrics: createMetrics('gateway'),

@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Supergraph } from '@apollo/federation-internals';
+import { printSchema } from 'graphql';
+import { SUPERGRAPH_FILE, withoutSecurityFeatures } from '../gateway/src/compose';
+
+// `npm run build:web`: the web console's operation types (GraphQL Code Generator's client
+// preset over the committed supergraph's API schema, what clients can query) and its Vite
+// build in web/dist, which the gateway serves. Skips what is unchanged since the last run;
+// `--types` stops after the types (for the type check).
+const root = path.join(__dirname, '..');
+const web = path.join(root, 'web');
+const generated = path.join(web, 'src', 'generated');
+export const CONSOLE_BUILD = path.join(web, 'dist');
+const force = process.argv.includes('--force');
+
+function sourcesOf(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const file = path.join(dir, entry);
+    if (entry === 'generated' || entry === 'dist' || entry === 'node_modules') return [];
+    return statSync(file).isDirectory() ? sourcesOf(file) : [file];
+  });
+}
+
+function digestOf(files: string[]): string {
+  const hash = createHash('sha256');
+  for (const file of [...files].sort()) hash.update(file).update(readFileSync(file));
+  return hash.digest('hex');
+}
+
+// Runs `make` unless `output` was made from these inputs already (the digest in `stamp`).
+async function unlessUnchanged(stamp: string, inputs: string[], make: () => Promise<void>): Promise<void> {
+  const digest = digestOf([...inputs, path.join(root, 'package-lock.json')]);
+  if (!force && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  await make();
+  writeFileSync(stamp, digest);
+}
+
+async function main() {
+  mkdirSync(generated, { recursive: true });
+  const apiSchemaFile = path.join(generated, 'schema.graphql');
+  await unlessUnchanged(path.join(generated, '.schema-hash'), [SUPERGRAPH_FILE], async () => {
+    const supergraph = Supergraph.build(withoutSecurityFeatures(readFileSync(SUPERGRAPH_FILE, 'utf8')));
+    writeFileSync(apiSchemaFile, printSchema(supergraph.apiSchema().toGraphQLJSSchema()));
+  });
+  const sources = sourcesOf(path.join(web, 'src'));
+  await unlessUnchanged(path.join(generated, '.operations-hash'), [apiSchemaFile, path.join(web, 'codegen.ts'), ...sources], async () => {
+    console.log('Generating the web console\'s operation types');
+    const [{ generate }, { default: config }] = await Promise.all([import('@graphql-codegen/cli'), import('../web/codegen')]);
+    await generate({ ...config, cwd: root }, true);
+  });
+  if (process.argv.includes('--types')) return;
+  await unlessUnchanged(path.join(generated, '.build-hash'), [...sourcesOf(web), ...sourcesOf(generated)], async () => {
+    console.log('Building the web console');
+    const vite = path.join(path.dirname(require.resolve('vite/package.json')), 'bin', 'vite.js');
+    execFileSync(process.execPath, [vite, 'build', '--config', path.join(web, 'vite.config.mts'), '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import { useEffect, useMemo, useState } from 'react';
+import { ApolloProvider } from '@apollo/client/react';
+import { Link, Route, Routes } from 'react-router';
+import { createConsoleClient } from './apollo/client';
+import { SessionContext, sessionFromToken, type Session } from './session';
+import { SignInPage } from './pages/SignInPage';
+import { CustomersPage } from './pages/CustomersPage';
+import { CustomerPage } from './pages/CustomerPage';
+import { CustomerFormPage } from './pages/CustomerFormPage';
+
+const TOKEN_KEY = 'crm-console-token';
+
+// The signed-in session survives a reload of the tab (sessionStorage), not the tab itself.
+function storedSession(): Session | null {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) return null;
+  try {
+    const session = sessionFromToken(token);
+    return session.expiresAt > Date.now() ? session : null;
+  } catch {
+    return null;
+  }
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(storedSession);
+  const [notice, setNotice] = useState<string>();
+  const signOut = (reason?: string) => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    setNotice(reason);
+    setSession(null);
+  };
+  const client = useMemo(() => (session ? createConsoleClient(session.token, signOut) : null), [session]);
+  useEffect(() => () => client?.close(), [client]);
+  if (!session || !client) {
+    return (
+      <SignInPage
+        notice={notice}
+        onSignedIn={(token) => {
+          sessionStorage.setItem(TOKEN_KEY, token);
+          setNotice(undefined);
+          setSession(sessionFromToken(token));
+        }}
+      />
+    );
+  }
+  return (
+    <SessionContext.Provider value={{ session, signOut: () => signOut() }}>
+      <ApolloProvider client={client.apollo}>
+        <header className="top-bar">
+          <Link to="/" className="brand">
+            Federated CRM
+          </Link>
+          <span className="signed-in" data-testid="signed-in-user">
+            {session.name} <span className="role">{session.roles.join(', ')}</span>
+          </span>
+          <button type="button" onClick={() => signOut()} data-testid="sign-out">
+            Sign out
+          </button>
+        </header>
+        <main>
+          <Routes>
+            <Route path="/" element={<CustomersPage />} />
+            <Route path="/customers/new" element={<CustomerFormPage />} />
+            <Route path="/customers/:id" element={<CustomerPage />} />
+            <Route path="/customers/:id/edit" element={<CustomerFormPage />} />
+            <Route path="*" element={<p>Nothing here. <Link to="/">Back to the customers</Link></p>} />
+          </Routes>
+        </main>
+      </ApolloProvider>
+    </SessionContext.Provider>
+  );
+}
