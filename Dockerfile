@@ -10,8 +10,19 @@ COPY package.json package-lock.json ./
 # Nothing relies on install scripts (they would try to download Prisma's native engines).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
+# The web console is built with the development dependencies (Vite, the code generator) and
+# only its output, web/dist, goes into the image; the gateway serves it at /. Vite 8 needs npm 11.
+FROM node:${NODE_VERSION}-bookworm-slim AS web
+WORKDIR /app
+RUN npm install --global npm@11.19.1 --no-audit --no-fund
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run build:web
+
 FROM deps AS build
 COPY . .
+COPY --from=web /app/web/dist ./web/dist
 # generate.ts points the Prisma CLI at a stand-in schema engine: generate never runs it.
 RUN npm run generate
 

@@ -27,8 +27,9 @@ async function main() {
     },
   });
   say(`gateway: listening on ${platform.gatewayUrl}`);
-  console.log(`\nFederated CRM is running. Open ${platform.gatewayUrl} (Apollo Sandbox) to explore the graph.`);
-  if (!settings.production) console.log('Sandbox is signed in as the demo admin; `npm run -s token -- sales|marketing|viewer` prints tokens for the other demo users.\n');
+  const consoleUrl = new URL('/', platform.gatewayUrl).href;
+  console.log(`\nFederated CRM is running. Open ${consoleUrl} (the web console) or ${platform.gatewayUrl} (Apollo Sandbox) to explore the graph.`);
+  if (!settings.production) console.log('The console signs in as any demo user; Sandbox is signed in as the demo admin, and `npm run -s token -- sales|marketing|viewer` prints tokens for the other demo users.\n');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'stopping');

@@ -133,6 +133,17 @@ describe('production mode', () => {
     expect(response.body.errors?.[0].message).toMatch(/(does not exist in|is not defined by type|Cannot query field|Unknown argument|Unknown type) "\w+/);
   });
 
+  it('serves the web console but hands out no demo users\' tokens', async () => {
+    const origin = new URL(platform.gatewayUrl).origin;
+    const page = await fetch(`${origin}/customers/42`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    expect((await fetch(`${origin}/dev/demo-users`)).status).toBe(404);
+    const token = await fetch(`${origin}/dev/demo-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'admin' }) });
+    expect(token.status).toBe(404);
+    expect(await token.text()).not.toMatch(/eyJ/);
+  });
+
   it('refuses development tokens', async () => {
     await expect(mintDevelopmentToken('admin')).rejects.toThrow('cannot be minted in production');
     const developmentToken = await signUserToken({ secret: DEVELOPMENT_SECRETS.AUTH_JWT_SECRET, issuer: STRONG.AUTH_ISSUER, audience: STRONG.AUTH_AUDIENCE, rolesClaim: 'roles' }, { sub: 'user-admin', roles: ['ADMIN'] }, '5m');

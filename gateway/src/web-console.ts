@@ -29,13 +29,18 @@ export function webConsoleRoutes({ dir, demoToken }: WebConsoleOptions): express
     router.get('/dev/demo-users', (_req, res) => {
       res.json({ users: Object.entries(DEMO_USERS).map(([id, user]) => ({ id, name: user.name, roles: user.roles })) });
     });
-    router.post('/dev/demo-token', express.json({ limit: '1kb' }), (req, res, next) => {
+    // Any JSON value is read, so a body that is not an object is refused by the check below.
+    router.post('/dev/demo-token', express.json({ limit: '1kb', strict: false }), (req, res, next) => {
       const parsed = demoTokenRequest.safeParse(req.body);
       if (!parsed.success) {
         return void res.status(400).json({ errors: [{ message: `user must be one of ${Object.keys(DEMO_USERS).join(', ')}`, extensions: { code: 'BAD_USER_INPUT', field: 'user' } }] });
       }
       demoToken(parsed.data.user).then((token) => res.json({ token }), next);
     });
+    router.use('/dev', ((error, _req, res, next) => {
+      if ((error as { type?: string }).type !== 'entity.parse.failed') return next(error);
+      res.status(400).json({ errors: [{ message: 'The body must be JSON such as {"user":"viewer"}', extensions: { code: 'BAD_REQUEST' } }] });
+    }) as express.ErrorRequestHandler);
   }
   if (!dir) return router;
   const index = path.join(dir, 'index.html');
