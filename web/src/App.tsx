@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ApolloProvider } from '@apollo/client/react';
 import { Link, Route, Routes } from 'react-router';
-import { createConsoleClient } from './apollo/client';
+import { createConsoleClient, type LiveState } from './apollo/client';
 import { SessionContext, sessionFromToken, type Session } from './session';
 import { SignInPage } from './pages/SignInPage';
 import { CustomersPage } from './pages/CustomersPage';
@@ -25,12 +25,13 @@ function storedSession(): Session | null {
 export function App() {
   const [session, setSession] = useState<Session | null>(storedSession);
   const [notice, setNotice] = useState<string>();
+  const [live, setLive] = useState<LiveState>('idle');
   const signOut = (reason?: string) => {
     sessionStorage.removeItem(TOKEN_KEY);
     setNotice(reason);
     setSession(null);
   };
-  const client = useMemo(() => (session ? createConsoleClient(session.token, signOut) : null), [session]);
+  const client = useMemo(() => (session ? createConsoleClient(session.token, signOut, setLive) : null), [session]);
   useEffect(() => () => client?.close(), [client]);
   if (!session || !client) {
     return (
@@ -51,6 +52,11 @@ export function App() {
           <Link to="/" className="brand">
             Federated CRM
           </Link>
+          {live !== 'idle' && (
+            <span className={`live-status live-${live}`} data-testid="live-status">
+              {live === 'live' ? 'live' : 'reconnecting…'}
+            </span>
+          )}
           <span className="signed-in" data-testid="signed-in-user">
             {session.name} <span className="role">{session.roles.join(', ')}</span>
           </span>

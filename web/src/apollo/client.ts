@@ -7,10 +7,13 @@ import { createCache } from './cache';
 
 export type ConsoleClient = { apollo: ApolloClient; close(): void };
 
+// Whether live updates are flowing: the WebSocket opens with the first subscription.
+export type LiveState = 'idle' | 'live' | 'reconnecting';
+
 // One client per signed-in session: queries and mutations over HTTP, subscriptions over
 // graphql-ws on the same /graphql path, both with the session's token. Signing out throws the
 // client and its cache away, so one user's data never shows to the next.
-export function createConsoleClient(token: string, onSessionEnded: (reason: string) => void): ConsoleClient {
+export function createConsoleClient(token: string, onSessionEnded: (reason: string) => void, onLiveState: (state: LiveState) => void): ConsoleClient {
   const authorization = `Bearer ${token}`;
   const http = new HttpLink({ uri: '/graphql', headers: { authorization } });
   // The latest event id seen is sent again when graphql-ws reconnects, so the gateway replays
@@ -24,12 +27,14 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
     // 4401: the token expired; 4403: it was refused. Retrying would not help.
     shouldRetry: (event) => !(event instanceof CloseEvent && (event.code === 4401 || event.code === 4403)),
     on: {
+      connected: () => onLiveState('live'),
       message: (message) => {
         const eventId = message.type === 'next' ? message.payload.extensions?.eventId : undefined;
         if (typeof eventId === 'string') lastEventId = eventId;
       },
       closed: (event) => {
         if (event instanceof CloseEvent && (event.code === 4401 || event.code === 4403)) onSessionEnded(event.reason || 'Your session has ended; sign in again');
+        else onLiveState(event instanceof CloseEvent && event.code === 1000 ? 'idle' : 'reconnecting');
       },
     },
   });
