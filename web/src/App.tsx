@@ -1,7 +1,7 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ApolloProvider } from '@apollo/client/react';
 import { Link, Route, Routes } from 'react-router';
-import { createConsoleClient, type LiveState } from './apollo/client';
+import { createConsoleClient, type ConsoleClient, type LiveState } from './apollo/client';
 import { SessionContext, sessionFromToken, type Session } from './session';
 import { SignInPage } from './pages/SignInPage';
 import { CustomersPage } from './pages/CustomersPage';
@@ -31,9 +31,20 @@ export function App() {
     setNotice(reason);
     setSession(null);
   };
-  const client = useMemo(() => (session ? createConsoleClient(session.token, signOut, setLive) : null), [session]);
-  useEffect(() => () => client?.close(), [client]);
-  if (!session || !client) {
+  const [client, setClient] = useState<ConsoleClient | null>(null);
+  // Made and closed by an effect, so a client is never used after it was closed (React may
+  // run effects twice in development).
+  useEffect(() => {
+    if (!session) return;
+    const created = createConsoleClient(session.token, signOut, setLive);
+    setClient(created);
+    return () => {
+      created.close();
+      setClient(null);
+      setLive('idle');
+    };
+  }, [session]);
+  if (!session) {
     return (
       <SignInPage
         notice={notice}
@@ -45,6 +56,7 @@ export function App() {
       />
     );
   }
+  if (!client) return null;
   return (
     <SessionContext.Provider value={{ session, signOut: () => signOut() }}>
       <ApolloProvider client={client.apollo}>
