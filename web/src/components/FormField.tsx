@@ -1,18 +1,27 @@
 import type { ReactNode } from 'react';
 import { fieldErrors } from '../apollo/errors';
 
-// A mutation's errors placed on the form that sent it: under the input each names, and the
-// rest (no field, or a field this form has no input for) above the submit button.
+// A mutation's errors placed on the form that sent it: under the input each names (or the
+// input holding the element it names: `tags.0` goes under `tags`), and the rest (no field, or
+// one this form has no input for, like `customerId` or a FORBIDDEN `Mutation.createOrder`) above
+// the submit button. A message starts with the path of its field, which an end user needs not
+// see: it is cut off, except for an element's, whose index says which one is wrong.
 export type PlacedErrors = { byField: Partial<Record<string, string>>; general: string[] };
 
 export function placeErrors(error: unknown, inputNames: readonly string[]): PlacedErrors {
   const { byField, general } = fieldErrors(error);
   const placed: PlacedErrors = { byField: {}, general: [...general] };
   for (const [field, message] of Object.entries(byField)) {
-    if (inputNames.includes(field)) placed.byField[field] = message;
-    else placed.general.push(message);
+    const input = inputNames.find((name) => field === name || field.startsWith(`${name}.`));
+    if (!input) placed.general.push(withoutFieldPath(message, field));
+    else placed.byField[input] ??= field === input ? withoutFieldPath(message, field) : message;
   }
   return placed;
+}
+
+function withoutFieldPath(message: string, field: string) {
+  const prefix = [`input.${field}: `, `${field}: `].find((candidate) => message.startsWith(candidate));
+  return prefix ? message.slice(prefix.length) : message;
 }
 
 export const noErrors: PlacedErrors = { byField: {}, general: [] };

@@ -79,7 +79,14 @@ export function PlaceOrderForm({ customerId, onDone }: { customerId: string; onD
   async function submit(event: FormEvent) {
     event.preventDefault();
     setCreated(undefined);
-    const items = [{ productId, quantity: Number.parseInt(quantity, 10) }];
+    // Anything but a whole number cannot be sent as an Int, and the server's answer to that
+    // (a variable coercion error) names no field.
+    const count = Number(quantity);
+    if (quantity.trim() === '' || !Number.isInteger(count)) {
+      setErrors({ byField: { 'items.0.quantity': 'must be a whole number' }, general: [] });
+      return;
+    }
+    const items = [{ productId, quantity: count }];
     const { data, error } = await createOrder({ variables: { input: { customerId, items, status } } });
     setErrors(data?.createOrder ? noErrors : placeErrors(error ?? new Error('The order was not created'), inputNames));
     if (!data?.createOrder) return;

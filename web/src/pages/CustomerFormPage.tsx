@@ -139,7 +139,7 @@ function CustomerFields({ id, initial }: { id?: string; initial: FormValues }) {
 
   const fieldError = (name: keyof FormValues) => errors.byField[name];
   return (
-    <section className="card">
+    <section className="card form-card">
       <h1>{id ? `Edit ${initial.name}` : 'New customer'}</h1>
       <form className="entity-form" onSubmit={submit} noValidate>
         <div className="form-row">
