@@ -1,4 +1,298 @@
-// Placeholder until this page is written.
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { useQuery, useSubscription } from '@apollo/client/react';
+import { CombinedGraphQLErrors } from '@apollo/client/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { graphql } from '../generated';
+import type { CustomerSortField, CustomersPageChangesSubscription, LifecycleStatus, SortDirection } from '../generated/graphql';
+import { graphQLErrorsOf } from '../apollo/errors';
+import { Part } from '../components/Part';
+import { canWrite, useSession } from '../session';
+import './CustomersPage.css';
+
+const PAGE_SIZE = 20;
+const SEARCH_DEBOUNCE_MS = 300;
+const REFETCH_DEBOUNCE_MS = 300;
+
+const CustomersQuery = graphql(`
+  query CustomersPage($first: Int!, $after: String, $filter: CustomerFilter, $orderBy: CustomerOrder) {
+    customers(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+      nodes {
+        id
+        name
+        email
+        company
+        status
+        kind
+        ownerId
+        updatedAt
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      totalCount
+    }
+  }
+`);
+
+// The same row fields as the list, so an UPDATED event rewrites the row in the normalized cache.
+const CustomerChangedSubscription = graphql(`
+  subscription CustomersPageChanges {
+    customerChanged {
+      eventId
+      kind
+      customerId
+      customer {
+        id
+        name
+        email
+        company
+        status
+        kind
+        ownerId
+        updatedAt
+      }
+    }
+  }
+`);
+
+const STATUSES = ['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED'] as const satisfies readonly LifecycleStatus[];
+
+type Sort = `${CustomerSortField}:${SortDirection}`;
+const SORTS = [
+  { value: 'CREATED_AT:DESC', label: 'Newest first' },
+  { value: 'CREATED_AT:ASC', label: 'Oldest first' },
+  { value: 'NAME:ASC', label: 'Name A–Z' },
+  { value: 'NAME:DESC', label: 'Name Z–A' },
+  { value: 'UPDATED_AT:DESC', label: 'Recently updated' },
+] as const satisfies readonly { value: Sort; label: string }[];
+
+const statusOf = (value: string | null) => STATUSES.find((status) => status === value);
+const sortOf = (value: string | null) => SORTS.find((sort) => sort.value === value)?.value ?? SORTS[0].value;
+
+// Search, status and sort live in the URL, so a reload or the back button shows the same list.
+function useListParams() {
+  const [params, setParams] = useSearchParams();
+  const search = params.get('q') ?? '';
+  const status = statusOf(params.get('status'));
+  const sort = sortOf(params.get('sort'));
+  // An empty value (and the default sort) is left out of the URL.
+  const update = useCallback(
+    (changes: Partial<Record<'q' | 'status' | 'sort', string>>, options?: { replace: boolean }) =>
+      setParams((current) => {
+        const next = new URLSearchParams(current);
+        for (const [key, value] of Object.entries(changes)) {
+          if (value && !(key === 'sort' && value === SORTS[0].value)) next.set(key, value);
+          else next.delete(key);
+        }
+        return next;
+      }, options),
+    [setParams],
+  );
+  return { search, status, sort, update };
+}
+
+// A text box whose value reaches the URL once typing pauses, and follows the URL when it
+// changes otherwise (back button).
+function SearchBox({ value, onSearch }: { value: string; onSearch(value: string): void }) {
+  const [text, setText] = useState(value);
+  useEffect(() => setText(value), [value]);
+  useEffect(() => {
+    if (text === value) return;
+    const timer = setTimeout(() => onSearch(text), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [text, value, onSearch]);
+  return (
+    <label>
+      Search
+      <input type="search" value={text} onChange={(event) => setText(event.target.value)} placeholder="Name, email or company" data-testid="customer-search" />
+    </label>
+  );
+}
+
+type RowErrors = Record<string, readonly GraphQLFormattedError[]>;
+
+// The errors of an answer's rows by customer id, their paths taken from the row down
+// (['email']). The list is merged from several answers (the first page, each fetchMore) whose
+// error paths each count rows from 0, and Apollo keeps no errors in the cache: once fetchMore
+// merges a page, the query's `error` is gone, and with it the first page's hidden emails.
+function rowErrorsOf(nodes: readonly { id: string }[] | undefined, errors: readonly GraphQLFormattedError[]): RowErrors {
+  const byId: Record<string, GraphQLFormattedError[]> = Object.fromEntries((nodes ?? []).map((node) => [node.id, []]));
+  for (const error of errors) {
+    const [field, list, index, ...rest] = error.path ?? [];
+    const id = field === 'customers' && list === 'nodes' && typeof index === 'number' ? nodes?.[index]?.id : undefined;
+    if (id) byId[id].push({ ...error, path: rest });
+  }
+  return byId;
+}
+
 export function CustomersPage() {
-  return <p>CustomersPage</p>;
+  const { session } = useSession();
+  const { search, status, sort, update } = useListParams();
+  const applySearch = useCallback((q: string) => update({ q }, { replace: true }), [update]);
+  const [field, direction] = sort.split(':') as [CustomerSortField, SortDirection];
+  const variables = { first: PAGE_SIZE, filter: { search: search.trim() || undefined, status: status ? [status] : undefined }, orderBy: { field, direction } };
+  const { data, error, loading, fetchMore, refetch } = useQuery(CustomersQuery, { variables });
+  const connection = data?.customers;
+  const nodes = connection?.nodes;
+  const errors = useMemo(() => graphQLErrorsOf(error), [error]);
+
+  // The rows' errors of every answer so far. The query's own answers (first page, refetch) are
+  // read when their error arrives, as the data then is that answer's page; fetchMore's below.
+  const [rowErrors, addRowErrors] = useReducer((known: RowErrors, more: RowErrors) => ({ ...known, ...more }), {});
+  const [answeredError, setAnsweredError] = useState(error);
+  if (error !== answeredError) {
+    setAnsweredError(error);
+    if (error) addRowErrors(rowErrorsOf(nodes, errors));
+  }
+  // Each row's errors again at its place in the merged list, where <Part> looks for them.
+  const listErrors = useMemo(
+    () => (nodes ?? []).flatMap((node, index) => (rowErrors[node.id] ?? []).map((rowError) => ({ ...rowError, path: ['customers', 'nodes', index, ...(rowError.path ?? [])] }))),
+    [nodes, rowErrors],
+  );
+  // Hidden fields are expected (each shows "hidden"); any other error is named above the list.
+  const listNotices = [...errors.filter((each) => each.path?.[1] !== 'nodes'), ...listErrors].filter((each) => each.extensions?.code !== 'FORBIDDEN');
+
+  const fetching = useRef(false);
+  const loadMore = useCallback(async () => {
+    if (fetching.current || !connection?.pageInfo.hasNextPage) return;
+    fetching.current = true;
+    try {
+      // fetchMore would use errorPolicy 'none' (Apollo's default for it) and drop a page with a
+      // hidden email; the page's errors are kept by row like the first page's.
+      const page = await fetchMore({ variables: { after: connection.pageInfo.endCursor }, errorPolicy: 'all' });
+      addRowErrors(rowErrorsOf(page.data?.customers.nodes, graphQLErrorsOf(page.error)));
+    } finally {
+      fetching.current = false;
+    }
+  }, [connection, fetchMore]);
+
+  // An UPDATED event changes a row in place (the cache normalizes it). Any other kind may change
+  // which customers the list holds, and the client cannot tell whether a new, restored or
+  // deleted customer matches the filter or where it sorts, so the list is asked again from the
+  // first page (no `after`: the cache replaces it), once for a burst of events.
+  const refetchTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(refetchTimer.current), []);
+  const onEvent = (event: CustomersPageChangesSubscription | null | undefined) => {
+    if (!event || event.customerChanged.kind === 'UPDATED') return;
+    clearTimeout(refetchTimer.current);
+    refetchTimer.current = setTimeout(() => void refetch(), REFETCH_DEBOUNCE_MS);
+  };
+  useSubscription(CustomerChangedSubscription, {
+    errorPolicy: 'all',
+    onData: ({ data: event }) => onEvent(event.data),
+    // Apollo calls onError instead of onData for an event that carries any error, even under
+    // errorPolicy 'all', and every event a VIEWER gets does (the customer's hidden email).
+    onError: (error) => onEvent(CombinedGraphQLErrors.is(error) ? (error.data as CustomersPageChangesSubscription | null | undefined) : undefined),
+  });
+
+  return (
+    <div className="customers-page">
+      <div className="customers-heading">
+        <h1>Customers</h1>
+        {canWrite(session) && (
+          <Link to="/customers/new" className="customers-new" data-testid="new-customer">
+            New customer
+          </Link>
+        )}
+      </div>
+      <div className="customers-filters">
+        <SearchBox value={search} onSearch={applySearch} />
+        <label>
+          Status
+          <select value={status ?? ''} onChange={(event) => update({ status: event.target.value })} data-testid="status-filter">
+            <option value="">All</option>
+            {STATUSES.map((each) => (
+              <option key={each} value={each}>
+                {each.charAt(0) + each.slice(1).toLowerCase()}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Sort
+          <select value={sort} onChange={(event) => update({ sort: event.target.value })} data-testid="sort-select">
+            {SORTS.map((each) => (
+              <option key={each.value} value={each.value}>
+                {each.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {connection && (
+          <span className="customers-count" data-testid="customer-count">
+            {connection.nodes.length} of {connection.totalCount}
+          </span>
+        )}
+      </div>
+
+      {!connection && loading && <p className="customers-loading">Loading customers…</p>}
+      {!connection && error && (
+        <p className="error" role="alert">
+          The customers could not be loaded: {errors.map((each) => each.message).join('; ') || error.message}
+        </p>
+      )}
+      {connection && listNotices.length > 0 && <p className="notice">Some of the list could not be loaded: {[...new Set(listNotices.map((each) => each.message))].join('; ')}</p>}
+
+      {connection && (
+        <table className="customers-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Company</th>
+              <th>Email</th>
+              <th>Status</th>
+              <th>Kind</th>
+              <th>Owner</th>
+              <th>Updated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {connection.nodes.map((customer, index) => (
+              <tr key={customer.id} data-testid="customer-row" data-customer-id={customer.id}>
+                <td>
+                  <Link to={`/customers/${customer.id}`} data-testid="customer-link">
+                    {customer.name}
+                  </Link>
+                </td>
+                <td>{customer.company}</td>
+                <td data-testid="customer-email">
+                  <Part errors={listErrors} path={['customers', 'nodes', index, 'email']}>
+                    {customer.email}
+                  </Part>
+                </td>
+                <td data-testid="customer-status">{customer.status}</td>
+                <td>{customer.kind}</td>
+                <td>{customer.ownerId}</td>
+                <td>{new Date(customer.updatedAt).toLocaleDateString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {connection && connection.nodes.length === 0 && <p className="customers-empty">No customers match.</p>}
+
+      {connection && <ListEnd onVisible={loadMore} watch={connection.pageInfo.endCursor} />}
+      {connection?.pageInfo.hasNextPage && (
+        <button type="button" onClick={() => void loadMore()} disabled={loading} data-testid="load-more">
+          {loading ? 'Loading…' : 'Load more'}
+        </button>
+      )}
+    </div>
+  );
+}
+
+// The sentinel below the last row: reaching it loads the next page. The observer is made again
+// for each page (`watch`), so a page too short to push the sentinel out of view still loads the next.
+function ListEnd({ onVisible, watch }: { onVisible(): void; watch: unknown }) {
+  const sentinel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) onVisible();
+    });
+    if (sentinel.current) observer.observe(sentinel.current);
+    return () => observer.disconnect();
+  }, [onVisible, watch]);
+  return <div ref={sentinel} className="list-end" data-testid="list-end" />;
 }
