@@ -1,0 +1,275 @@
+import { existsSync } from 'node:fs';
+import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
+import type { ResilienceOptions } from '../gateway/src/resilient-data-source';
+import { expectNoErrors, postGraphQL, userHeaders, type Caller } from './harness';
+import { startProcessPlatform, waitFor, type ProcessPlatform } from './process-platform';
+import { CHROMIUM, UI_TIMEOUT_MS, ensureConsoleBuilt, launchChromium, onPage, partIn, screenshot, signIn, waitForText, watchProblems, type ProblemLog } from './web-console-browser';
+
+// The web console (web/) as a person uses it, in headless Chromium against the gateway serving
+// its build, with the three subgraphs as processes of their own (so one can be stopped) on
+// PostgreSQL and NATS. Every step saves a screenshot under test/artifacts/web-console/.
+
+// A subgraph that is down is answered quickly: one retry, and a breaker that lets a restarted
+// subgraph back in soon.
+const resilience: ResilienceOptions = { timeoutMs: 5_000, retries: 1, errorThresholdPercentage: 50, volumeThreshold: 50, resetTimeoutMs: 1_500 };
+
+// Names unique to this run, so the list can be narrowed to the customers made here.
+const RUN = `wc${Date.now().toString(36)}`;
+const PAGED_CUSTOMERS = 55;
+const PAGE_SIZE = 20;
+
+const CUSTOMER_IDS = `query PagedIds($search: String!, $first: Int!) {
+  customers(first: $first, filter: { search: $search }, orderBy: { field: CREATED_AT, direction: DESC }) { totalCount nodes { id } }
+}`;
+const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchived: true }) { totalCount } }';
+
+// CI always has Chromium (.ci/run installs it); elsewhere this runs when it is installed.
+(existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip)('the web console in headless Chromium', () => {
+  let platform: ProcessPlatform;
+  let browser: Browser;
+  type SignedIn = { context: BrowserContext; page: Page; problems: ProblemLog };
+  let admin: SignedIn;
+  let viewer: SignedIn | undefined;
+  let pagedIds: string[];
+  // The customer with an order, an interaction and a segment, opened in the later steps.
+  let featured: { id: string; name: string };
+  const productName = `Seat ${RUN}`;
+
+  const gql = async (query: string, variables?: Record<string, unknown>, as: Caller = 'admin') => {
+    const response = await postGraphQL(platform.gatewayUrl, query, variables, await userHeaders(as));
+    expectNoErrors(response);
+    return response.body.data!;
+  };
+  const url = (route: string) => new URL(route, platform.gatewayUrl).toString();
+  // The page a test is on, saved as <nn>-<step>-failed.png when the test fails.
+  let shown: Page | undefined;
+  const pageTest = (name: string, step: string, steps: () => Promise<void>) => it(name, () => onPage(() => shown, step, steps));
+
+  const openContext = async (user: 'admin' | 'viewer') => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(UI_TIMEOUT_MS);
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await signIn(page, url('/'), user);
+    return { context, page, problems };
+  };
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    platform = await startProcessPlatform({ gateway: { resilience: { customer: resilience, sales: resilience, marketing: resilience } } });
+    browser = await launchChromium();
+
+    // Created one after another, so CREATED_AT orders them without ties.
+    const created: { id: string; name: string }[] = [];
+    for (let index = 1; index <= PAGED_CUSTOMERS; index++) {
+      const name = `${RUN} Customer ${String(index).padStart(2, '0')}`;
+      const { createCustomer } = await gql('mutation PagedCustomer($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }', {
+        input: { name, email: `${RUN}-${index}@example.com`, tags: [RUN] },
+      });
+      created.push({ id: createCustomer.id, name });
+    }
+    featured = created[PAGED_CUSTOMERS - 1];
+    // One more the search leaves out, so the list's count tells the filtered list from the whole.
+    await gql('mutation OtherCustomer { createCustomer(input: { name: "Someone Else" }) { id } }');
+    const { createProduct } = await gql('mutation SeatProduct($input: CreateProductInput!) { createProduct(input: $input) { id } }', {
+      input: { sku: `SEAT-${RUN}`, name: productName, price: { amount: '30', currency: 'USD' } },
+    });
+    await gql('mutation FeaturedOrder($input: CreateOrderInput!) { createOrder(input: $input) { id } }', {
+      input: { customerId: featured.id, items: [{ productId: createProduct.id, quantity: 2 }], status: 'PLACED' },
+    });
+    await gql('mutation FeaturedCall($input: LogInteractionInput!) { logInteraction(input: $input) { id } }', {
+      input: { customerId: featured.id, type: 'CALL', subject: `Kick-off call ${RUN}` },
+    });
+    await gql('mutation RunSegment($input: CreateSegmentInput!) { createSegment(input: $input) { id } }', { input: { name: `Segment ${RUN}`, rules: { tagsAny: [RUN] } } });
+    pagedIds = (await gql(CUSTOMER_IDS, { search: RUN, first: 100 })).customers.nodes.map((node: { id: string }) => node.id);
+    expect(pagedIds).toHaveLength(PAGED_CUSTOMERS);
+  }, 240_000);
+
+  afterAll(async () => {
+    await viewer?.context.close();
+    await admin?.context.close();
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  afterEach(() => {
+    // Whatever a step provoked on purpose it took already; the rest is a problem of the console.
+    if (admin) expect(admin.problems.take()).toEqual([]);
+  });
+
+  pageTest('signs in as the admin through the sign-in page', 'sign-in', async () => {
+    admin = await openContext('admin');
+    shown = admin.page;
+    await waitForText(admin.page.getByTestId('signed-in-user'), /Ada Admin/);
+    await screenshot(admin.page, 'signed-in-admin');
+    expect(await admin.page.getByTestId('signed-in-user').textContent()).toContain('ADMIN');
+  });
+
+  pageTest('pages through three pages of customers with no duplicates, in the order the API gives', 'paging', async () => {
+    const { page } = admin;
+    const rows = page.getByTestId('customer-row');
+    const idsInList = async () => rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('data-customer-id')));
+    await page.goto(url('/'));
+    await page.getByTestId('sort-select').selectOption('CREATED_AT:DESC');
+    await page.getByTestId('customer-search').fill(RUN);
+    await waitForText(page.getByTestId('customer-count'), new RegExp(`\\b${PAGE_SIZE} of ${PAGED_CUSTOMERS}\\b`));
+    expect(await rows.count()).toBe(PAGE_SIZE);
+    await screenshot(page, 'list-page-1');
+
+    // Page 2 by scrolling to the end of the list (the infinite scroll's sentinel).
+    await page.getByTestId('list-end').scrollIntoViewIfNeeded();
+    await rows.nth(2 * PAGE_SIZE - 1).waitFor();
+    expect(await rows.count()).toBe(2 * PAGE_SIZE);
+    await screenshot(page, 'list-page-2');
+
+    // Page 3, the last one, by the button.
+    await page.getByTestId('load-more').click();
+    await rows.nth(PAGED_CUSTOMERS - 1).waitFor();
+    await waitForText(page.getByTestId('customer-count'), new RegExp(`\\b${PAGED_CUSTOMERS} of ${PAGED_CUSTOMERS}\\b`));
+    await page.getByTestId('load-more').waitFor({ state: 'hidden' });
+    await screenshot(page, 'list-page-3');
+
+    const ids = await idsInList();
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(pagedIds);
+  });
+
+  pageTest('opens a customer: one page with parts from the three subgraphs', 'customer-page', async () => {
+    const { page } = admin;
+    await page.goto(url('/'));
+    await page.getByTestId('customer-search').fill(featured.name);
+    await page.getByTestId('customer-link').filter({ hasText: featured.name }).click();
+    await page.waitForURL(url(`/customers/${featured.id}`));
+    await waitForText(page.getByTestId('customer-name'), featured.name);
+    await waitForText(page.getByTestId('customer-email'), `${RUN}-${PAGED_CUSTOMERS}@example.com`);
+    // Customer subgraph: the interactions timeline; sales: the order and its items; marketing: segments.
+    await waitForText(page.getByTestId('section-interactions'), new RegExp(`Kick-off call ${RUN}`));
+    await page.getByTestId('order-row').first().waitFor();
+    expect(await page.getByTestId('order-row').count()).toBe(1);
+    await waitForText(page.getByTestId('order-item'), new RegExp(productName));
+    await waitForText(page.getByTestId('section-segments'), new RegExp(`Segment ${RUN}`));
+    for (const section of ['section-contacts', 'section-deals', 'section-lifetime-value', 'section-campaigns', 'section-rfm']) {
+      await page.getByTestId(section).waitFor();
+    }
+    expect(await page.locator('[data-part-state]').count()).toBe(0);
+    await screenshot(page, 'customer-page');
+  });
+
+  pageTest('creates a customer through the form and then sees it in the list; an invalid email is refused at its field', 'form', async () => {
+    const { page } = admin;
+    const name = `${RUN} Grace Hopper`;
+    await page.goto(url('/'));
+    await page.getByTestId('new-customer').click();
+    await page.waitForURL(url('/customers/new'));
+
+    // What the server says about this email, and that it creates nothing.
+    const refused = await postGraphQL(platform.gatewayUrl, 'mutation RefusedCustomer { createCustomer(input: { name: "Refused", email: "not-an-email" }) { id } }', undefined, await userHeaders());
+    const refusal = refused.body.errors?.find((error) => String(error.extensions?.field).endsWith('email'));
+    expect(refusal?.message).toMatch(/email/);
+    // The form shows the message without the field's path ("input.email: "), under the email input.
+    const shownMessage = refusal!.message.replace(/^(input\.)?email: /, '');
+    const before = (await gql(CUSTOMER_COUNT)).customers.totalCount;
+    await page.locator('[name="name"]').fill(name);
+    await page.locator('[name="email"]').fill('not-an-email');
+    await page.getByTestId('save-customer').click();
+    await waitForText(page.locator('[data-field-error="email"]'), shownMessage);
+    await screenshot(page, 'form-invalid-email');
+    expect(page.url()).toBe(url('/customers/new'));
+    expect((await gql(CUSTOMER_COUNT)).customers.totalCount).toBe(before);
+
+    await page.locator('[name="email"]').fill('grace@example.com');
+    await page.getByTestId('save-customer').click();
+    await page.waitForURL(/\/customers\/(?!new)[^/]+$/);
+    await waitForText(page.getByTestId('customer-name'), name);
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    expect((await gql('query Created($id: ID!) { customer(id: $id) { name email } }', { id })).customer).toEqual({ name, email: 'grace@example.com' });
+    expect((await gql(CUSTOMER_COUNT)).customers.totalCount).toBe(before + 1);
+    await screenshot(page, 'form-created');
+
+    // Back to the list by its link in the header, as a person would.
+    await page.getByRole('link', { name: 'Federated CRM' }).click();
+    await page.waitForURL(url('/'));
+    await waitForText(page.locator(`[data-testid="customer-row"][data-customer-id="${id}"] [data-testid="customer-link"]`), name);
+    await screenshot(page, 'list-with-created');
+  });
+
+  pageTest('shows a change another client makes, on the customer page and in the list, without a reload', 'live', async () => {
+    const { page } = admin;
+    // The subscription is sent before the change is made, or there is nothing to see.
+    const subscribed = (operation: string) =>
+      new Promise<void>((resolve) => {
+        const watch = (socket: WebSocket) => socket.on('framesent', ({ payload }) => void (String(payload).includes('"subscribe"') && String(payload).includes(operation) && resolve()));
+        page.on('websocket', watch);
+      });
+
+    const customerPageSubscribed = subscribed('customerChanged');
+    await page.goto(url(`/customers/${featured.id}`));
+    await waitForText(page.getByTestId('customer-name'), featured.name);
+    await customerPageSubscribed;
+    const renamed = `${featured.name} (renamed)`;
+    await gql('mutation SecondClientRename($id: ID!, $name: String!) { updateCustomer(id: $id, input: { name: $name }) { id } }', { id: featured.id, name: renamed }, 'sales');
+    await waitForText(page.getByTestId('customer-name'), renamed);
+    await screenshot(page, 'live-customer-page');
+
+    const listSubscribed = subscribed('customerChanged');
+    await page.goto(url('/'));
+    const row = page.locator(`[data-testid="customer-row"][data-customer-id="${featured.id}"] [data-testid="customer-link"]`);
+    await page.getByTestId('customer-search').fill(RUN);
+    await waitForText(row, renamed);
+    await listSubscribed;
+    const renamedAgain = `${featured.name} (renamed again)`;
+    await gql('mutation SecondClientRenameAgain($id: ID!, $name: String!) { updateCustomer(id: $id, input: { name: $name }) { id } }', { id: featured.id, name: renamedAgain }, 'sales');
+    await waitForText(row, renamedAgain);
+    await screenshot(page, 'live-list');
+    featured.name = renamedAgain;
+  });
+
+  pageTest('shows a VIEWER every email as hidden and no way to create a customer', 'viewer', async () => {
+    viewer = await openContext('viewer');
+    shown = viewer.page;
+    const { page, problems } = viewer;
+    await waitForText(page.getByTestId('signed-in-user'), /Vic Viewer/);
+    const matching = (await gql(CUSTOMER_IDS, { search: RUN, first: 1 })).customers.totalCount;
+    await page.getByTestId('customer-search').fill(RUN);
+    await waitForText(page.getByTestId('customer-count'), new RegExp(`\\b${PAGE_SIZE} of ${matching}\\b`));
+    const emails = page.getByTestId('customer-email');
+    expect(await emails.count()).toBe(PAGE_SIZE);
+    expect(await partIn(page, 'customer-email', 'hidden').count()).toBe(PAGE_SIZE);
+    expect((await emails.allTextContents()).map((text) => text.trim())).toEqual(Array(PAGE_SIZE).fill('hidden'));
+    expect(await page.getByTestId('new-customer').count()).toBe(0);
+    await screenshot(page, 'viewer-list');
+
+    await page.getByTestId('customer-link').first().click();
+    await page.getByTestId('customer-name').waitFor();
+    await partIn(page, 'customer-email', 'hidden').waitFor();
+    expect((await page.getByTestId('customer-email').textContent())?.trim()).toBe('hidden');
+    expect(await page.getByTestId('edit-customer').count()).toBe(0);
+    await screenshot(page, 'viewer-customer-page');
+    expect(problems.take()).toEqual([]);
+  });
+
+  pageTest('shows the orders as unavailable and the rest of the customer page while the sales subgraph is stopped', 'sales-stopped', async () => {
+    const { page } = admin;
+    shown = page;
+    await platform.kill('sales');
+    try {
+      await page.goto(url(`/customers/${featured.id}`));
+      await partIn(page, 'section-orders', 'unavailable').waitFor();
+      await waitForText(page.getByTestId('customer-name'), featured.name);
+      await waitForText(page.getByTestId('section-interactions'), new RegExp(`Kick-off call ${RUN}`));
+      await waitForText(page.getByTestId('section-segments'), new RegExp(`Segment ${RUN}`));
+      for (const section of ['section-contacts', 'section-interactions', 'section-segments', 'section-campaigns']) {
+        expect(await page.getByTestId(section).locator('[data-part-state]').count()).toBe(0);
+      }
+      expect(await page.getByTestId('order-row').count()).toBe(0);
+      await screenshot(page, 'sales-stopped');
+    } finally {
+      await platform.start('sales');
+    }
+    // Once sales answers again, a reload shows the orders.
+    await waitFor(async () => !(await postGraphQL(platform.gatewayUrl, 'query SalesBack($id: ID!) { customer(id: $id) { orders { totalCount } } }', { id: featured.id }, await userHeaders())).body.errors, 'the sales subgraph to answer through the gateway', UI_TIMEOUT_MS);
+    await page.reload();
+    await page.getByTestId('order-row').first().waitFor();
+    await screenshot(page, 'sales-back');
+  });
+});
