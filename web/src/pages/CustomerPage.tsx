@@ -1,4 +1,283 @@
-// Placeholder until this page is written.
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { useQuery } from '@apollo/client/react';
+import { graphql } from '../generated';
+import { partState } from '../apollo/errors';
+import { Part } from '../components/Part';
+import { canWrite, useSession } from '../session';
+import { LogInteractionForm } from '../components/LogInteractionForm';
+import { PlaceOrderForm } from '../components/PlaceOrderForm';
+import { ContactsSection } from '../components/customer/ContactsSection';
+import { InteractionsTimeline } from '../components/customer/InteractionsTimeline';
+import { DealsSection, LifetimeValueSection, OrdersSection } from '../components/customer/SalesSections';
+import { CampaignsSection, RfmSection, SegmentsSection } from '../components/customer/MarketingSections';
+import { useCustomerLiveUpdates } from '../components/customer/useCustomerLiveUpdates';
+import { formatDateTime } from '../components/customer/format';
+import { usePartErrors } from '../components/customer/usePartErrors';
+import './CustomerPage.css';
+
+graphql(`
+  fragment CustomerPageHeader on Customer {
+    id
+    kind
+    name
+    email
+    phone
+    company
+    status
+    ownerId
+    tags
+    archived
+    createdAt
+    updatedAt
+  }
+`);
+
+graphql(`
+  fragment CustomerPageInteractions on InteractionConnection {
+    nodes {
+      id
+      type
+      subject
+      body
+      occurredAt
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    totalCount
+  }
+`);
+
+// The whole page in one federated query: the customer service's header, contacts and
+// timeline, sales' orders, deals and lifetime value, marketing's segments, campaigns and RFM.
+const CustomerQuery = graphql(`
+  query CustomerPage($id: ID!) {
+    customer(id: $id) {
+      ...CustomerPageHeader
+      contacts(first: 20) {
+        nodes {
+          id
+          name
+          email
+          phone
+          title
+        }
+        totalCount
+      }
+      interactions(first: 20) {
+        ...CustomerPageInteractions
+      }
+      orders(first: 20) {
+        nodes {
+          id
+          status
+          placedAt
+          createdAt
+          total {
+            amount
+            currency
+          }
+          items {
+            id
+            quantity
+            product {
+              id
+              name
+              sku
+            }
+            unitPrice {
+              amount
+              currency
+            }
+            lineTotal {
+              amount
+              currency
+            }
+          }
+        }
+        totalCount
+      }
+      opportunities(first: 20) {
+        nodes {
+          id
+          name
+          stage
+          amount {
+            amount
+            currency
+          }
+          probability
+          expectedCloseDate
+        }
+        totalCount
+      }
+      lifetimeValue {
+        amount
+        currency
+      }
+      segments {
+        id
+        name
+      }
+      campaigns {
+        id
+        name
+        status
+      }
+      rfm {
+        currency
+        recencyDays
+        lastOrderAt
+        frequency
+        monetary {
+          amount
+          currency
+        }
+        recencyScore
+        frequencyScore
+        monetaryScore
+        score
+      }
+    }
+  }
+`);
+
+// The next page of the timeline; the cache's field policy appends it to the page's.
+const MoreInteractionsQuery = graphql(`
+  query CustomerPageMoreInteractions($id: ID!, $after: String) {
+    customer(id: $id) {
+      id
+      interactions(first: 20, after: $after) {
+        ...CustomerPageInteractions
+      }
+    }
+  }
+`);
+
 export function CustomerPage() {
-  return <p>CustomerPage</p>;
+  const { id = '' } = useParams();
+  // Another customer is another page: nothing (errors kept, notices) carries over.
+  return <CustomerView key={id} id={id} />;
+}
+
+function CustomerView({ id }: { id: string }) {
+  const { session } = useSession();
+  const { data, error, loading, refetch, fetchMore } = useQuery(CustomerQuery, { variables: { id } });
+  const [loadingMore, setLoadingMore] = useState(false);
+  const errors = usePartErrors(error, data);
+  const refetchPage = () => void refetch();
+  const { removedBy } = useCustomerLiveUpdates(id, { followOrders: !!data && partState(errors, ['customer', 'orders']) !== 'hidden', refetch: refetchPage });
+
+  if (!data) {
+    if (loading) return <p>Loading…</p>;
+    return <p className="error">The customer could not be loaded: {error?.message}</p>;
+  }
+  const customer = data.customer;
+  const customerState = partState(errors, ['customer']);
+  if (!customer) {
+    // A malformed id is as missing as an unknown one; a service that did not answer is not.
+    const missing = !customerState || errors.some((e) => e.extensions?.code === 'BAD_USER_INPUT');
+    return (
+      <div className="customer-page">
+        {missing ? (
+          <p className="notice" data-testid="customer-not-found">
+            There is no such customer.
+          </p>
+        ) : (
+          <Part errors={errors} path={['customer']} block>
+            {null}
+          </Part>
+        )}
+        <p>
+          <Link to="/">Back to the customers</Link>
+        </p>
+      </div>
+    );
+  }
+
+  const showMoreInteractions = async () => {
+    setLoadingMore(true);
+    try {
+      await fetchMore({ query: MoreInteractionsQuery, variables: { id, after: customer.interactions.pageInfo.endCursor } });
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+  const field = (name: string) => ['customer', name];
+  // A deleted or erased customer takes no more changes.
+  const writable = canWrite(session) && !removedBy;
+  return (
+    <div className="customer-page">
+      <p>
+        <Link to="/">← Customers</Link>
+      </p>
+      {removedBy && (
+        <p className="notice" data-testid="customer-removed">
+          Another user {removedBy === 'DELETED' ? 'deleted this customer' : "erased this customer's personal data"}.
+        </p>
+      )}
+      <header className="customer-header card">
+        <div className="customer-title">
+          <h1 data-testid="customer-name">{customer.name}</h1>
+          <span className="badge" data-testid="customer-status">{customer.status}</span>
+          {customer.archived && <span className="badge archived">archived</span>}
+          {writable && (
+            <Link to={`/customers/${customer.id}/edit`} className="button-link" data-testid="edit-customer">
+              Edit
+            </Link>
+          )}
+        </div>
+        <dl className="customer-fields">
+          <dt>Email</dt>
+          <dd data-testid="customer-email">
+            <Part errors={errors} path={field('email')}>{customer.email ?? '—'}</Part>
+          </dd>
+          <dt>Phone</dt>
+          <dd data-testid="customer-phone">
+            <Part errors={errors} path={field('phone')}>{customer.phone ?? '—'}</Part>
+          </dd>
+          <dt>Company</dt>
+          <dd data-testid="customer-company">{customer.company ?? '—'}</dd>
+          <dt>Kind</dt>
+          <dd>{customer.kind.toLowerCase()}</dd>
+          <dt>Tags</dt>
+          <dd>{customer.tags.length ? customer.tags.join(', ') : '—'}</dd>
+          <dt>Owner</dt>
+          <dd>{customer.ownerId ?? '—'}</dd>
+          <dt>Created</dt>
+          <dd>{formatDateTime(customer.createdAt)}</dd>
+          <dt>Updated</dt>
+          <dd>{formatDateTime(customer.updatedAt)}</dd>
+        </dl>
+      </header>
+      <div className="customer-columns">
+        <div>
+          <InteractionsTimeline customer={customer} errors={errors} onShowMore={showMoreInteractions} loadingMore={loadingMore} />
+          <OrdersSection customer={customer} errors={errors} />
+          <DealsSection customer={customer} errors={errors} />
+        </div>
+        <div>
+          {writable && (
+            <section className="card">
+              <h2>Log an interaction</h2>
+              <LogInteractionForm customerId={customer.id} onDone={refetchPage} />
+            </section>
+          )}
+          {writable && (
+            <section className="card">
+              <h2>Place an order</h2>
+              <PlaceOrderForm customerId={customer.id} onDone={refetchPage} />
+            </section>
+          )}
+          <LifetimeValueSection customer={customer} errors={errors} />
+          <ContactsSection customer={customer} errors={errors} />
+          <SegmentsSection customer={customer} errors={errors} />
+          <CampaignsSection customer={customer} errors={errors} />
+          <RfmSection customer={customer} errors={errors} />
+        </div>
+      </div>
+    </div>
+  );
 }

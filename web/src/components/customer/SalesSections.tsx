@@ -1,0 +1,96 @@
+import { Section, type SectionProps } from './Section';
+import { countOf, formatDate, formatMoney } from './format';
+
+// The sales service's parts of the customer: orders, deals and lifetime value.
+
+export function OrdersSection({ customer: { orders }, errors }: SectionProps) {
+  return (
+    <Section testId="section-orders" title={orders ? `Orders (${countOf(orders.nodes.length, orders.totalCount)})` : 'Orders'} errors={errors} path={['customer', 'orders']} data={orders} service="sales">
+      {({ nodes }) =>
+        nodes.length === 0 ? (
+          <p className="empty">No orders.</p>
+        ) : (
+          nodes.map((order) => (
+            <div key={order.id} className="order" data-testid="order-row" data-order-id={order.id}>
+              <div className="order-summary">
+                <span className={`order-status status-${order.status.toLowerCase()}`}>{order.status}</span>
+                <span>{formatDate(order.placedAt ?? order.createdAt)}</span>
+                <strong className="money">{formatMoney(order.total)}</strong>
+              </div>
+              <table className="order-items">
+                <tbody>
+                  {order.items.map((item) => (
+                    <tr key={item.id} data-testid="order-item">
+                      <td>
+                        {item.product.name} <span className="sku">{item.product.sku}</span>
+                      </td>
+                      <td className="money">
+                        {item.quantity} × {formatMoney(item.unitPrice)}
+                      </td>
+                      <td className="money">{formatMoney(item.lineTotal)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ))
+        )
+      }
+    </Section>
+  );
+}
+
+export function DealsSection({ customer: { opportunities }, errors }: SectionProps) {
+  return (
+    <Section testId="section-deals" title={opportunities ? `Deals (${countOf(opportunities.nodes.length, opportunities.totalCount)})` : 'Deals'} errors={errors} path={['customer', 'opportunities']} data={opportunities} service="sales">
+      {({ nodes }) =>
+        nodes.length === 0 ? (
+          <p className="empty">No deals.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>Deal</th>
+                <th>Stage</th>
+                <th className="money">Amount</th>
+                <th className="money">Probability</th>
+                <th>Expected close</th>
+              </tr>
+            </thead>
+            <tbody>
+              {nodes.map((deal) => (
+                <tr key={deal.id} data-testid="deal-row">
+                  <td>{deal.name}</td>
+                  <td>{deal.stage}</td>
+                  <td className="money">{formatMoney(deal.amount)}</td>
+                  <td className="money">{deal.probability} %</td>
+                  <td>{formatDate(deal.expectedCloseDate)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+      }
+    </Section>
+  );
+}
+
+export function LifetimeValueSection({ customer: { lifetimeValue }, errors }: SectionProps) {
+  return (
+    <Section testId="section-lifetime-value" title="Lifetime value" errors={errors} path={['customer', 'lifetimeValue']} data={lifetimeValue} service="sales">
+      {(amounts) =>
+        amounts.length === 0 ? (
+          <p className="empty">Nothing spent yet.</p>
+        ) : (
+          <ul className="amounts">
+            {amounts.map((money) => (
+              <li key={money.currency} className="money">
+                {formatMoney(money)}
+              </li>
+            ))}
+          </ul>
+        )
+      }
+    </Section>
+  );
+}
