@@ -76,10 +76,21 @@ export async function onPage(page: () => Page | undefined, step: string, steps: 
 }
 
 // Signs in through the sign-in page's demo-user button, as a person would.
-export async function signIn(page: Page, baseUrl: string, user: 'admin' | 'sales' | 'marketing' | 'viewer'): Promise<void> {
+export async function signIn(page: Page, baseUrl: string, user: 'admin' | 'sales' | 'marketing' | 'viewer', options: { screenshot?: string } = {}): Promise<void> {
   await page.goto(baseUrl);
+  if (options.screenshot) {
+    await page.getByTestId(`sign-in-${user}`).waitFor();
+    await screenshot(page, options.screenshot);
+  }
   await page.getByTestId(`sign-in-${user}`).click();
   await page.getByTestId('signed-in-user').waitFor();
+}
+
+// Resolves once the page's next WebSocket has sent a graphql-ws subscribe for this operation:
+// a change made before that would have nothing to reach. Call it before the page loads.
+export async function subscriptionSent(page: Page, operation: string): Promise<void> {
+  const socket = await page.waitForEvent('websocket');
+  await socket.waitForEvent('framesent', ({ payload }) => String(payload).includes('"subscribe"') && String(payload).includes(operation));
 }
 
 // Waits until the element shows exactly this text (trimmed); Playwright re-checks as the page changes.

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ResilienceOptions } from '../gateway/src/resilient-data-source';
 import { expectNoErrors, postGraphQL, userHeaders, type Caller } from './harness';
 import { startProcessPlatform, waitFor, type ProcessPlatform } from './process-platform';
-import { CHROMIUM, UI_TIMEOUT_MS, ensureConsoleBuilt, launchChromium, onPage, partIn, screenshot, signIn, waitForText, watchProblems, type ProblemLog } from './web-console-browser';
+import { CHROMIUM, UI_TIMEOUT_MS, ensureConsoleBuilt, launchChromium, onPage, partIn, screenshot, signIn, subscriptionSent, waitForText, watchProblems, type ProblemLog } from './web-console-browser';
 
 // The web console (web/) as a person uses it, in headless Chromium against the gateway serving
 // its build, with the three subgraphs as processes of their own (so one can be stopped) on
@@ -30,6 +30,7 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
   type SignedIn = { context: BrowserContext; page: Page; problems: ProblemLog };
   let admin: SignedIn;
   let viewer: SignedIn | undefined;
+  let marketing: SignedIn | undefined;
   let pagedIds: string[];
   // The customer with an order, an interaction and a segment, opened in the later steps.
   let featured: { id: string; name: string };
@@ -45,12 +46,12 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
   let shown: Page | undefined;
   const pageTest = (name: string, step: string, steps: () => Promise<void>) => it(name, () => onPage(() => shown, step, steps));
 
-  const openContext = async (user: 'admin' | 'viewer') => {
+  const openContext = async (user: 'admin' | 'marketing' | 'viewer', options?: { screenshot: string }) => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(UI_TIMEOUT_MS);
     const page = await context.newPage();
     const problems = watchProblems(page);
-    await signIn(page, url('/'), user);
+    await signIn(page, url('/'), user, options);
     return { context, page, problems };
   };
 
@@ -87,6 +88,7 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
 
   afterAll(async () => {
     await viewer?.context.close();
+    await marketing?.context.close();
     await admin?.context.close();
     await browser?.close();
     await platform?.stop();
@@ -98,9 +100,10 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
   });
 
   pageTest('signs in as the admin through the sign-in page', 'sign-in', async () => {
-    admin = await openContext('admin');
+    admin = await openContext('admin', { screenshot: 'sign-in-page' });
     shown = admin.page;
     await waitForText(admin.page.getByTestId('signed-in-user'), /Ada Admin/);
+    await admin.page.getByTestId('customer-count').waitFor();
     await screenshot(admin.page, 'signed-in-admin');
     expect(await admin.page.getByTestId('signed-in-user').textContent()).toContain('ADMIN');
   });
@@ -195,31 +198,34 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
 
   pageTest('shows a change another client makes, on the customer page and in the list, without a reload', 'live', async () => {
     const { page } = admin;
-    // The subscription is sent before the change is made, or there is nothing to see.
-    const subscribed = (operation: string) =>
-      new Promise<void>((resolve) => {
-        const watch = (socket: WebSocket) => socket.on('framesent', ({ payload }) => void (String(payload).includes('"subscribe"') && String(payload).includes(operation) && resolve()));
-        page.on('websocket', watch);
-      });
+    // A reload would show the change too; the page must change in place.
+    let loads = 0;
+    const countLoad = () => void (loads += 1);
+    page.on('load', countLoad);
 
-    const customerPageSubscribed = subscribed('customerChanged');
+    const customerPageSubscribed = subscriptionSent(page, 'customerChanged');
     await page.goto(url(`/customers/${featured.id}`));
     await waitForText(page.getByTestId('customer-name'), featured.name);
     await customerPageSubscribed;
+    const loadsBefore = loads;
     const renamed = `${featured.name} (renamed)`;
     await gql('mutation SecondClientRename($id: ID!, $name: String!) { updateCustomer(id: $id, input: { name: $name }) { id } }', { id: featured.id, name: renamed }, 'sales');
     await waitForText(page.getByTestId('customer-name'), renamed);
+    expect(loads).toBe(loadsBefore);
     await screenshot(page, 'live-customer-page');
 
-    const listSubscribed = subscribed('customerChanged');
+    const listSubscribed = subscriptionSent(page, 'customerChanged');
     await page.goto(url('/'));
     const row = page.locator(`[data-testid="customer-row"][data-customer-id="${featured.id}"] [data-testid="customer-link"]`);
     await page.getByTestId('customer-search').fill(RUN);
     await waitForText(row, renamed);
     await listSubscribed;
+    const listLoads = loads;
     const renamedAgain = `${featured.name} (renamed again)`;
     await gql('mutation SecondClientRenameAgain($id: ID!, $name: String!) { updateCustomer(id: $id, input: { name: $name }) { id } }', { id: featured.id, name: renamedAgain }, 'sales');
     await waitForText(row, renamedAgain);
+    expect(loads).toBe(listLoads);
+    page.off('load', countLoad);
     await screenshot(page, 'live-list');
     featured.name = renamedAgain;
   });
@@ -245,6 +251,20 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
     expect((await page.getByTestId('customer-email').textContent())?.trim()).toBe('hidden');
     expect(await page.getByTestId('edit-customer').count()).toBe(0);
     await screenshot(page, 'viewer-customer-page');
+    expect(problems.take()).toEqual([]);
+  });
+
+  pageTest('shows MARKETING a customer page with the orders hidden and the marketing sections shown', 'marketing', async () => {
+    marketing = await openContext('marketing');
+    shown = marketing.page;
+    const { page, problems } = marketing;
+    await page.goto(url(`/customers/${featured.id}`));
+    await waitForText(page.getByTestId('customer-name'), featured.name);
+    await partIn(page, 'section-orders', 'hidden').waitFor();
+    expect(await page.getByTestId('order-row').count()).toBe(0);
+    await waitForText(page.getByTestId('section-segments'), new RegExp(`Segment ${RUN}`));
+    expect(await page.getByTestId('place-order-form').count()).toBe(0);
+    await screenshot(page, 'marketing-customer-page');
     expect(problems.take()).toEqual([]);
   });
 
