@@ -59,7 +59,17 @@ describe('a failing subgraph costs clients only its own fields', () => {
       { name: 'Ada', orders: null, lifetimeValue: null, segments: [{ name: 'VIP' }], campaigns: [] },
       { name: 'Grace', orders: null, lifetimeValue: null, segments: [{ name: 'VIP' }], campaigns: [] },
     ]);
-    expect(partial.body.errors?.[0].extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'sales' });
+    // Each missing field is named where it is missing, so a client can mark exactly those.
+    expect(partial.body.errors?.map((error) => error.path)).toEqual([
+      ['customers', 'nodes', 0, 'orders'],
+      ['customers', 'nodes', 0, 'lifetimeValue'],
+      ['customers', 'nodes', 1, 'orders'],
+      ['customers', 'nodes', 1, 'lifetimeValue'],
+    ]);
+    for (const error of partial.body.errors!) expect(error.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'sales' });
+    const product = await gql('{ product(id: "00000000-0000-4000-8000-000000000000") { name } customers(first: 1) { totalCount } }');
+    expect(product.body.data).toEqual({ product: null, customers: { totalCount: 2 } });
+    expect(product.body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['product'], 'SUBGRAPH_UNAVAILABLE']]);
 
     // Enough failures open the breaker; from then on the gateway does not call sales at all.
     await waitFor(async () => {

@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind, parse, type FieldNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import { IDENTITY_HEADER, type Identity, type InternalIdentitySigner } from '../../lib/auth';
 import { deadlineHeaders } from '../../lib/deadline';
 import { SubgraphUnavailableError } from '../../lib/errors';
@@ -38,6 +38,35 @@ function refusal(service: string, error: unknown): GatewayGraphQLResponse | null
   if (status !== 413 && Array.isArray(response?.body?.errors)) return { errors: response.body.errors as GatewayGraphQLResponse['errors'] };
   const reason = status === 413 ? 'the request is larger than it accepts' : `it answered HTTP ${status}`;
   return { errors: [new GraphQLError(`The ${service} service refused the request: ${reason}`, { extensions: { code: 'BAD_REQUEST', service, status } })] };
+}
+
+// At most this many errors stand for one read that got no answer; a larger read (a long list
+// of entities) gets one more error without a path for the rest.
+const MAX_ERRORS_PER_FAILED_READ = 1_000;
+
+const responseNames = (selections: readonly SelectionNode[]): string[] =>
+  selections.flatMap((selection) =>
+    selection.kind === Kind.FIELD ? (selection.name.value === '__typename' ? [] : [(selection.alias ?? selection.name).value]) : selection.kind === Kind.INLINE_FRAGMENT ? responseNames(selection.selectionSet.selections) : [],
+  );
+
+// A read the subgraph did not answer fails every field it was asked for, and says so at each
+// of them: `_entities.<i>.<field>` for an entity fetch, which Apollo Gateway turns into the
+// field's place in the client's response (`customer.orders`), the root field otherwise. A
+// client can then mark exactly what is missing (the web console's "unavailable (sales
+// service)") and show the rest. Without a path the error could belong to any field.
+function errorsAtFieldsOf(options: GraphQLDataSourceProcessOptions, error: SubgraphUnavailableError): GraphQLError[] {
+  const document = ('document' in options ? options.document : undefined) ?? parse(options.request.query ?? '{ __typename }');
+  const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  const representations = options.request.variables?.representations;
+  const root = operation?.selectionSet.selections ?? [];
+  const entitiesField = root.find((selection): selection is FieldNode => selection.kind === Kind.FIELD && selection.name.value === '_entities');
+  const paths: (string | number)[][] =
+    entitiesField && Array.isArray(representations)
+      ? representations.flatMap((_, index) => responseNames(entitiesField.selectionSet?.selections ?? []).map((field) => ['_entities', index, field]))
+      : responseNames(root).map((field) => [field]);
+  const unique = [...new Map(paths.map((path) => [path.join('.'), path])).values()];
+  const errors = unique.slice(0, MAX_ERRORS_PER_FAILED_READ).map((path) => new GraphQLError(error.message, { path, extensions: error.extensions }));
+  return unique.length > MAX_ERRORS_PER_FAILED_READ || errors.length === 0 ? [...errors, error] : errors;
 }
 
 // A subgraph call through the resilience every subgraph call has (lib/resilient-call.ts):
@@ -87,7 +116,11 @@ export class ResilientDataSource extends RemoteGraphQLDataSource {
         throw error;
       }
     };
-    return this.resilientCall.run(attempt, /^\s*mutation\b/.test(options.request.query ?? '') ? 'write' : 'read');
+    if (/^\s*mutation\b/.test(options.request.query ?? '')) return this.resilientCall.run(attempt, 'write');
+    return this.resilientCall.run(attempt, 'read').catch((error: unknown) => {
+      if (!(error instanceof SubgraphUnavailableError)) throw error;
+      return { errors: errorsAtFieldsOf(options, error) };
+    });
   }
 
   private async send(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
