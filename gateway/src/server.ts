@@ -21,6 +21,7 @@ import { SubscriptionHub } from './subscriptions/hub';
 import { subscriptionAccess } from './subscriptions/operation';
 import { serveSubscriptionTransports, type SubscriptionTransports } from './subscriptions/transports';
 import { webConsoleRoutes } from './web-console';
+import { variableErrorFields } from './variable-errors';
 import type { GraphQLSchema } from 'graphql';
 import bytes from 'bytes';
 import type { Identity } from '../../lib/auth';
@@ -145,6 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     gateway: withPlanningErrorsAsBadRequests(gateway),
     plugins: [
       ...limits.plugins,
+      variableErrorFields(),
       settings.production
         ? ApolloServerPluginLandingPageDisabled()
         : // Sandbox opens signed in as the demo admin, so `npm start` users can query at once.
