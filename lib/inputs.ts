@@ -23,9 +23,17 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, root:
   if (unstorable) throw badUserInput(`${unstorable}: must be valid Unicode text without NUL characters`, unstorable);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = [root, ...issue.path.map(String)].join('.');
-  throw badUserInput(`${field}: ${issue.message}`, field);
+  // The first problem is the error's message and field; every field's first problem is listed
+  // too, so a form can mark all of them after one attempt.
+  const invalidFields = new Map<string, string>();
+  for (const issue of result.error.issues) {
+    const field = [root, ...issue.path.map(String)].join('.');
+    if (!invalidFields.has(field)) invalidFields.set(field, issue.message);
+  }
+  const [[field, message]] = invalidFields;
+  const error = badUserInput(`${field}: ${message}`, field);
+  error.extensions.invalidFields = [...invalidFields].map(([name, problem]) => ({ field: name, message: problem }));
+  throw error;
 }
 
 // The one definition of an id, for arguments, input fields, entity references and cursors alike.
@@ -34,16 +42,18 @@ export const id = z.uuid({ message: 'must be a valid ID' });
 // without the cost of parsing each.
 const ID_PATTERN = id.def.pattern!;
 export const isId = (value: unknown): value is string => typeof value === 'string' && ID_PATTERN.test(value);
+// Zod's own message for a value of another type ("expected string, received null") names its
+// internals; clients are told what the field takes.
+const text = () => z.string({ error: (issue) => (issue.input === null ? 'must not be null' : 'must be text') });
 export const nonEmptyText = (max: number) =>
-  z
-    .string()
+  text()
     .trim()
     .min(1, { message: 'must not be empty' })
     .max(max, { message: `must be at most ${max} characters` })
     // Zero-width and formatting characters alone would make a name nobody can see.
     .regex(/[\p{L}\p{N}\p{P}\p{S}]/u, { message: 'must contain a visible character' });
 export const optionalText = (max: number) =>
-  z.string().trim().max(max, { message: `must be at most ${max} characters` }).nullish();
+  text().trim().max(max, { message: `must be at most ${max} characters` }).nullish();
 // A search (or a case-insensitive match, which is ILIKE too) matches the text as typed: LIKE's
 // wildcards and escape character are escaped.
 export const searchText = z

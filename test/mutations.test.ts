@@ -76,10 +76,35 @@ describe('customer mutations', () => {
     await expectRejected(`mutation { createContact(input: { customerId: "${UNKNOWN}", name: "X" }) { id } }`, {}, 'BAD_USER_INPUT', 'input.customerId');
   });
 
-  it('refuses a duplicate email and a move back down the funnel', async () => {
+  it('names every invalid field of an input at once, so a form can mark them all after one attempt', async () => {
+    const response = await expectRejected(createCustomer, { input: { name: '  ', email: 'not-an-email', phone: 'abc', tags: ['ok', ''] } }, 'BAD_USER_INPUT', 'input.name');
+    expect(response.body.errors).toHaveLength(1);
+    expect(response.body.errors![0].extensions!.invalidFields).toEqual([
+      { field: 'input.name', message: 'must not be empty' },
+      { field: 'input.email', message: 'must be a valid email address' },
+      { field: 'input.phone', message: 'must be a phone number such as +1 555 0100' },
+      { field: 'input.tags.1', message: 'must not be empty' },
+    ]);
+    const { createCustomer: customer } = await run(createCustomer, { input: { name: 'Nameless later' } });
+    const renamed = await expectRejected('mutation($id: ID!) { updateCustomer(id: $id, input: { name: null }) { id } }', { id: customer.id }, 'BAD_USER_INPUT', 'input.name');
+    expect(renamed.body.errors![0].message).toBe('input.name: must not be null');
+  });
+
+  it('names the place in a variable that GraphQL itself refused, as other input errors do', async () => {
+    await expectRejected(createOrder, { input: { customerId: UNKNOWN, items: [{ productId: UNKNOWN, quantity: null }] } }, 'BAD_USER_INPUT', 'input.items.0.quantity');
+    await expectRejected(createCustomer, { input: { name: 'Ada', status: 'VIP' } }, 'BAD_USER_INPUT', 'input.status');
+    await expectRejected(createCustomer, {}, 'BAD_USER_INPUT', 'input');
+  });
+
+  it('refuses a duplicate email and a move back down the funnel, naming the moves it allows', async () => {
     const { createCustomer: customer } = await run(createCustomer, { input: { name: 'Unique', email: 'unique@example.com', status: 'ACTIVE' } });
     await expectRejected(createCustomer, { input: { name: 'Copy', email: 'UNIQUE@example.com' } }, 'CONFLICT', 'input.email');
-    await expectRejected('mutation($id: ID!) { updateCustomer(id: $id, input: { status: LEAD }) { id } }', { id: customer.id }, 'BAD_USER_INPUT', 'input.status');
+    const backwards = await expectRejected('mutation($id: ID!) { updateCustomer(id: $id, input: { status: LEAD }) { id } }', { id: customer.id }, 'BAD_USER_INPUT', 'input.status');
+    expect(backwards.body.errors![0].message).toBe('input.status: a customer that is ACTIVE cannot become LEAD; it can become CHURNED');
+    // What the console's status select offers, read from the same rule.
+    expect((await run('query($id: ID!) { customer(id: $id) { nextStatuses } }', { id: customer.id })).customer.nextStatuses).toEqual(['CHURNED']);
+    const { createCustomer: lead } = await run(createCustomer, { input: { name: 'New lead' } });
+    expect((await run('query($id: ID!) { customer(id: $id) { nextStatuses } }', { id: lead.id })).customer.nextStatuses).toEqual(['PROSPECT', 'ACTIVE', 'CHURNED']);
   });
 });
 

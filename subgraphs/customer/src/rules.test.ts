@@ -1,4 +1,5 @@
-import { canMoveStatus, erasureProgress } from './rules';
+import { canMoveStatus, erasureProgress, nextStatuses } from './rules';
+import { LifecycleStatus } from './generated/graphql';
 
 describe('customer rules', () => {
   it('moves customers forward through the funnel and allows a win-back', () => {
@@ -6,6 +7,13 @@ describe('customer rules', () => {
     expect(canMoveStatus('CHURNED', 'ACTIVE')).toBe(true);
     expect(canMoveStatus('ACTIVE', 'LEAD')).toBe(false);
     expect(canMoveStatus('PROSPECT', 'LEAD')).toBe(false);
+  });
+
+  it('lists as next statuses exactly the moves it allows', () => {
+    const statuses = Object.values(LifecycleStatus);
+    for (const from of statuses) {
+      expect(nextStatuses(from)).toEqual(statuses.filter((to) => to !== from && canMoveStatus(from, to)));
+    }
   });
 });
 

@@ -12,6 +12,10 @@ export function canMoveStatus(from: LifecycleStatus, to: LifecycleStatus): boole
   return from === to || allowedTransitions[from].includes(to);
 }
 
+export function nextStatuses(from: LifecycleStatus): LifecycleStatus[] {
+  return allowedTransitions[from];
+}
+
 export type ServiceErasureReport = { service: string; erasedAt: Date };
 
 // An erasure is complete when every service of the platform has erased what it held; the

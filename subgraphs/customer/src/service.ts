@@ -15,7 +15,7 @@ import {
   updateContactInput,
   updateCustomerInput,
 } from './inputs';
-import { canMoveStatus } from './rules';
+import { canMoveStatus, nextStatuses } from './rules';
 
 export type Peers = { sales: PeerService; marketing: PeerService };
 
@@ -97,11 +97,10 @@ export async function createCustomer(prisma: PrismaClient, rawInput: unknown) {
 export async function updateCustomer(prisma: PrismaClient, rawId: unknown, rawInput: unknown) {
   const id = parseId(rawId);
   const input = parseInput(updateCustomerInput, rawInput, 'input');
-  if (input.name === null) throw badUserInput('input.name: must not be null', 'input.name');
   return prisma.$transaction(async (tx) => {
     const current = await lockToChange(tx, id);
     if (input.status && !canMoveStatus(current.status, input.status)) {
-      throw badUserInput(`input.status: a ${current.status} customer cannot become ${input.status}`, 'input.status');
+      throw badUserInput(`input.status: a customer that is ${current.status} cannot become ${input.status}; it can become ${nextStatuses(current.status).join(' or ')}`, 'input.status');
     }
     const customer = await writeOrFail(() => tx.customer.update({ where: { id }, data: input }), { duplicate: EMAIL_TAKEN });
     await appendEvent(tx, SOURCE, 'customer.updated', id, customerState(customer));

@@ -97,7 +97,7 @@ export async function updateCampaign(prisma: PrismaClient, rawId: unknown, rawIn
     const current = await tx.campaign.findUnique({ where: { id } });
     if (!current) throw notFound('Campaign', id);
     if (input.status && !canMoveCampaign(current.status, input.status)) {
-      throw badUserInput(`input.status: a ${current.status} campaign cannot become ${input.status}`, 'input.status');
+      throw badUserInput(`input.status: a campaign that is ${current.status} cannot become ${input.status}`, 'input.status');
     }
     const startsAt = input.startsAt === undefined ? current.startsAt : input.startsAt;
     const endsAt = input.endsAt === undefined ? current.endsAt : input.endsAt;

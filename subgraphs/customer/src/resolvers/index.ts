@@ -3,7 +3,7 @@ import { scalarResolvers } from '../../../../lib/scalars';
 import { parseId } from '../../../../lib/inputs';
 import { pageSize, toChildConnection } from '../../../../lib/pagination';
 import type { Resolvers } from '../generated/graphql';
-import { erasureProgress } from '../rules';
+import { erasureProgress, nextStatuses } from '../rules';
 import * as service from '../service';
 
 export const resolvers = {
@@ -30,6 +30,8 @@ export const resolvers = {
   Customer: {
     __resolveReference: (ref, { loaders }) => loaders.customer.load(ref.id),
     archived: (customer) => customer.archivedAt !== null,
+    // An erased customer is a tombstone that can no longer be changed.
+    nextStatuses: (customer) => (customer.erasedAt ? [] : nextStatuses(customer.status)),
     contacts: async (customer, args, { loaders }) => {
       const first = pageSize(args.first);
       const page = await loaders.contactsByCustomer({ first, after: args.after }).load(customer.id);
