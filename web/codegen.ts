@@ -7,7 +7,7 @@ const config: CodegenConfig = {
   silent: true,
   ignoreNoDocuments: true,
   schema: 'web/src/generated/schema.graphql',
-  documents: ['web/src/**/*.{ts,tsx}', '!web/src/generated/**'],
+  documents: ['web/src/**/*.{ts,tsx}', '!web/src/generated/**', '!web/src/**/*.test.ts'],
   generates: {
     'web/src/generated/': {
       preset: 'client',

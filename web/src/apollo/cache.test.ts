@@ -45,7 +45,23 @@ function writePage(cache: InMemoryCache, data: Page, variables: { after?: string
 const readIds = (cache: InMemoryCache, filter?: object) =>
   cache.readQuery<Page>({ query: CustomersList, variables: { filter } })?.customers.nodes.map((node) => node.id);
 
+const CustomersCount = parse(`
+  query CustomersCount($after: String) {
+    customers(first: 2, after: $after) {
+      totalCount
+    }
+  }
+`);
+
 describe('nodesPagination (Query.customers)', () => {
+  it('keeps the loaded customers when a selection without nodes reads a later page', () => {
+    const cache = createCache();
+    writePage(cache, page(['1', '2'], 'c2', true));
+    cache.writeQuery({ query: CustomersCount, data: { customers: { __typename: 'CustomerConnection', totalCount: 7 } }, variables: { after: 'c2' } });
+    expect(readIds(cache)).toEqual(['1', '2']);
+    expect(cache.readQuery<Page>({ query: CustomersList })!.customers.totalCount).toBe(7);
+  });
+
   it('appends the pages written after a cursor, in order, each customer once', () => {
     const cache = createCache();
     writePage(cache, page(['1', '2'], 'c2', true));

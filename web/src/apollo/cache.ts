@@ -3,18 +3,20 @@ import { InMemoryCache, type FieldPolicy, type Reference } from '@apollo/client'
 type NodesConnection = { nodes: Reference[]; pageInfo: { endCursor?: string | null; hasNextPage: boolean }; totalCount?: number; __typename?: string };
 
 // Cursor pagination for connections read through `nodes` (what the console and the README
-// select). Apollo's relayStylePagination merges `edges` only and silently keeps the first page
-// of a `nodes`-only selection. A page asked for `after` a cursor is appended to the pages
-// before that cursor; no `after` starts the list again (a refetch). Entities are references,
-// so a customer appearing twice after a concurrent insert is kept once.
+// select). Apollo's relayStylePagination merges `edges` only: with a `nodes`-only selection
+// each page replaces the one before. Here a page asked for `after` a cursor is appended to the
+// list; no `after` starts it again (a refetch). Entities are references, so a customer that
+// shows up on two pages (rows inserted between the requests) is kept once. A selection
+// without `nodes` (a count alone) keeps the nodes already loaded.
 export function nodesPagination(keyArgs: FieldPolicy['keyArgs']): FieldPolicy<NodesConnection> {
   return {
     keyArgs,
     merge(existing, incoming, { args, readField }) {
       if (!existing || !args?.after) return incoming;
-      const seen = new Set(existing.nodes.map((node) => readField<string>('id', node)));
-      const appended = incoming.nodes.filter((node) => !seen.has(readField<string>('id', node)));
-      return { ...incoming, nodes: [...existing.nodes, ...appended] };
+      const loaded = existing.nodes ?? [];
+      const seen = new Set(loaded.map((node) => readField<string>('id', node)));
+      const appended = (incoming.nodes ?? []).filter((node) => !seen.has(readField<string>('id', node)));
+      return { ...existing, ...incoming, nodes: [...loaded, ...appended] };
     },
   };
 }

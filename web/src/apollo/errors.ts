@@ -30,16 +30,26 @@ export function unavailableService(errors: readonly GraphQLFormattedError[], pat
   return service as string | undefined;
 }
 
-// A mutation's errors by the input field they name (`extensions.field`, as `input.email` or
-// `email`), and the ones that name none.
+// A mutation's errors by the input field they name (`extensions.field`, as `input.email`),
+// every invalid field when the service lists them (`extensions.invalidFields`), and the ones
+// that name no input. Only input errors name an input: a FORBIDDEN error's `field` is the
+// mutation, a NOT_FOUND's the id argument.
 export type FieldErrors = { byField: Record<string, string>; general: string[] };
+
+const INPUT_ERRORS = new Set(['BAD_USER_INPUT', 'CONFLICT']);
+type InvalidField = { field: string; message: string };
+const withoutInputPrefix = (field: string) => field.replace(/^input\./, '');
 
 export function fieldErrors(error: unknown): FieldErrors {
   const result: FieldErrors = { byField: {}, general: [] };
   for (const { message, extensions } of graphQLErrorsOf(error)) {
-    const field = typeof extensions?.field === 'string' ? extensions.field.replace(/^input\./, '') : undefined;
-    if (field) result.byField[field] ??= message;
-    else result.general.push(message);
+    const field = typeof extensions?.field === 'string' && INPUT_ERRORS.has(String(extensions.code)) ? withoutInputPrefix(extensions.field) : undefined;
+    if (!field) {
+      result.general.push(message);
+      continue;
+    }
+    const listed = Array.isArray(extensions?.invalidFields) ? (extensions.invalidFields as InvalidField[]) : [{ field: String(extensions?.field), message }];
+    for (const invalid of listed) result.byField[withoutInputPrefix(invalid.field)] ??= invalid.message;
   }
   if (!CombinedGraphQLErrors.is(error) && error instanceof Error) result.general.push(error.message);
   return result;

@@ -5,7 +5,7 @@ import { formatDate, formatMoney } from './format';
 
 export function SegmentsSection({ customer: { segments }, errors }: SectionProps) {
   return (
-    <Section testId="section-segments" title="Segments" errors={errors} path={['customer', 'segments']} data={segments} service="marketing">
+    <Section testId="section-segments" title="Segments" errors={errors} path={['customer', 'segments']} data={segments}>
       {(list) =>
         list.length === 0 ? (
           <p className="empty">In no segment.</p>
@@ -23,7 +23,7 @@ export function SegmentsSection({ customer: { segments }, errors }: SectionProps
 
 export function CampaignsSection({ customer: { campaigns }, errors }: SectionProps) {
   return (
-    <Section testId="section-campaigns" title="Campaigns" errors={errors} path={['customer', 'campaigns']} data={campaigns} service="marketing">
+    <Section testId="section-campaigns" title="Campaigns" errors={errors} path={['customer', 'campaigns']} data={campaigns}>
       {(list) =>
         list.length === 0 ? (
           <p className="empty">In no campaign.</p>
@@ -43,7 +43,7 @@ export function CampaignsSection({ customer: { campaigns }, errors }: SectionPro
 
 export function RfmSection({ customer: { rfm }, errors }: SectionProps) {
   return (
-    <Section testId="section-rfm" title="RFM analysis" errors={errors} path={['customer', 'rfm']} data={rfm} service="marketing">
+    <Section testId="section-rfm" title="RFM analysis" errors={errors} path={['customer', 'rfm']} data={rfm}>
       {(analyses) =>
         analyses.length === 0 ? (
           <p className="empty">No orders to analyse.</p>

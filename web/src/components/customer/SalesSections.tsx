@@ -5,7 +5,7 @@ import { countOf, formatDate, formatMoney } from './format';
 
 export function OrdersSection({ customer: { orders }, errors }: SectionProps) {
   return (
-    <Section testId="section-orders" title={orders ? `Orders (${countOf(orders.nodes.length, orders.totalCount)})` : 'Orders'} errors={errors} path={['customer', 'orders']} data={orders} service="sales">
+    <Section testId="section-orders" title={orders ? `Orders (${countOf(orders.nodes.length, orders.totalCount)})` : 'Orders'} errors={errors} path={['customer', 'orders']} data={orders}>
       {({ nodes }) =>
         nodes.length === 0 ? (
           <p className="empty">No orders.</p>
@@ -42,7 +42,7 @@ export function OrdersSection({ customer: { orders }, errors }: SectionProps) {
 
 export function DealsSection({ customer: { opportunities }, errors }: SectionProps) {
   return (
-    <Section testId="section-deals" title={opportunities ? `Deals (${countOf(opportunities.nodes.length, opportunities.totalCount)})` : 'Deals'} errors={errors} path={['customer', 'opportunities']} data={opportunities} service="sales">
+    <Section testId="section-deals" title={opportunities ? `Deals (${countOf(opportunities.nodes.length, opportunities.totalCount)})` : 'Deals'} errors={errors} path={['customer', 'opportunities']} data={opportunities}>
       {({ nodes }) =>
         nodes.length === 0 ? (
           <p className="empty">No deals.</p>
@@ -77,7 +77,7 @@ export function DealsSection({ customer: { opportunities }, errors }: SectionPro
 
 export function LifetimeValueSection({ customer: { lifetimeValue }, errors }: SectionProps) {
   return (
-    <Section testId="section-lifetime-value" title="Lifetime value" errors={errors} path={['customer', 'lifetimeValue']} data={lifetimeValue} service="sales">
+    <Section testId="section-lifetime-value" title="Lifetime value" errors={errors} path={['customer', 'lifetimeValue']} data={lifetimeValue}>
       {(amounts) =>
         amounts.length === 0 ? (
           <p className="empty">Nothing spent yet.</p>
