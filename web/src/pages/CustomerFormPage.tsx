@@ -19,6 +19,7 @@ graphql(`
     phone
     company
     status
+    nextStatuses
     tags
     ownerId
     updatedAt
@@ -108,10 +109,11 @@ function EditCustomer({ id }: { id: string }) {
     status: customer.status,
     tags: customer.tags.join(', '),
   };
-  return <CustomerFields id={id} initial={initial} />;
+  // The statuses the server accepts for this customer now, from its lifecycle rule.
+  return <CustomerFields id={id} initial={initial} statusChoices={[customer.status, ...customer.nextStatuses]} />;
 }
 
-function CustomerFields({ id, initial }: { id?: string; initial: FormValues }) {
+function CustomerFields({ id, initial, statusChoices = statuses }: { id?: string; initial: FormValues; statusChoices?: readonly LifecycleStatus[] }) {
   const navigate = useNavigate();
   const [values, setValues] = useState(initial);
   const [errors, setErrors] = useState<PlacedErrors>(noErrors);
@@ -154,7 +156,7 @@ function CustomerFields({ id, initial }: { id?: string; initial: FormValues }) {
           </FormField>
           <FormField label="Status" name="status" error={fieldError('status')}>
             <select name="status" value={values.status} onChange={set('status')}>
-              {statuses.map((status) => (
+              {statusChoices.map((status) => (
                 <option key={status} value={status}>
                   {statusLabels[status]}
                 </option>
