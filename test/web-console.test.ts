@@ -274,11 +274,13 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
     await platform.kill('sales');
     try {
       await page.goto(url(`/customers/${featured.id}`));
+      // The sales service's sections say so; the customer, contacts, timeline and marketing's sections render.
       await partIn(page, 'section-orders', 'unavailable').waitFor();
+      for (const section of ['section-deals', 'section-lifetime-value']) expect(await partIn(page, section, 'unavailable').count()).toBe(1);
       await waitForText(page.getByTestId('customer-name'), featured.name);
       await waitForText(page.getByTestId('section-interactions'), new RegExp(`Kick-off call ${RUN}`));
       await waitForText(page.getByTestId('section-segments'), new RegExp(`Segment ${RUN}`));
-      for (const section of ['section-contacts', 'section-interactions', 'section-segments', 'section-campaigns']) {
+      for (const section of ['section-contacts', 'section-interactions', 'section-segments', 'section-campaigns', 'section-rfm']) {
         expect(await page.getByTestId(section).locator('[data-part-state]').count()).toBe(0);
       }
       expect(await page.getByTestId('order-row').count()).toBe(0);
