@@ -35,11 +35,7 @@ export type ProblemLog = {
 // it provoked it.
 export function watchProblems(page: Page): ProblemLog {
   let problems: string[] = [];
-  page.on('console', (message) => {
-    // Chromium asks for /favicon.ico by itself (Playwright does not report that request); the
-    // console has none, and its 404 is not the console's doing.
-    if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) problems.push(`console error: ${message.text()}`);
-  });
+  page.on('console', (message) => void (message.type() === 'error' && problems.push(`console error: ${message.text()}`)));
   page.on('pageerror', (error) => void problems.push(`page error: ${error.message}`));
   page.on('requestfailed', (request) => {
     const reason = request.failure()?.errorText ?? '';
