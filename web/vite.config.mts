@@ -12,6 +12,8 @@ export default defineConfig({
     outDir: path.join(import.meta.dirname, 'dist'),
     emptyOutDir: true,
     sourcemap: true,
+    // One bundle, loaded once per session: React, Apollo Client and graphql-js are most of it.
+    chunkSizeWarningLimit: 1024,
     rolldownOptions: {
       // React Router marks its modules "use client" for server components, which a browser
       // bundle has no use for.

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ApolloProvider } from '@apollo/client/react';
 import { Link, Route, Routes } from 'react-router';
 import { createConsoleClient, type ConsoleClient, type LiveState } from './apollo/client';
+import { MissingPartsContext } from './apollo/missing-parts';
 import { SessionContext, sessionFromToken, type Session } from './session';
 import { SignInPage } from './pages/SignInPage';
 import { CustomersPage } from './pages/CustomersPage';
@@ -60,6 +61,7 @@ export function App() {
   return (
     <SessionContext.Provider value={{ session, signOut: () => signOut() }}>
       <ApolloProvider client={client.apollo}>
+        <MissingPartsContext.Provider value={client.missingParts}>
         <header className="top-bar">
           <Link to="/" className="brand">
             Federated CRM
@@ -85,6 +87,7 @@ export function App() {
             <Route path="*" element={<p>Nothing here. <Link to="/">Back to the customers</Link></p>} />
           </Routes>
         </main>
+        </MissingPartsContext.Provider>
       </ApolloProvider>
     </SessionContext.Provider>
   );

@@ -4,8 +4,9 @@ import { getMainDefinition } from '@apollo/client/utilities';
 import { createClient } from 'graphql-ws';
 import { OperationTypeNode } from 'graphql';
 import { createCache } from './cache';
+import { MissingParts } from './missing-parts';
 
-export type ConsoleClient = { apollo: ApolloClient; close(): void };
+export type ConsoleClient = { apollo: ApolloClient; missingParts: MissingParts; close(): void };
 
 // Whether live updates are flowing: the WebSocket opens with the first subscription.
 export type LiveState = 'idle' | 'live' | 'reconnecting';
@@ -38,7 +39,8 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
       },
     },
   });
-  const link = ApolloLink.split(
+  const missingParts = new MissingParts();
+  const transport = ApolloLink.split(
     ({ query }) => {
       const definition = getMainDefinition(query);
       return definition.kind === 'OperationDefinition' && definition.operation === OperationTypeNode.SUBSCRIPTION;
@@ -47,7 +49,7 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
     http,
   );
   const apollo = new ApolloClient({
-    link,
+    link: ApolloLink.from([missingParts.link, transport]),
     cache: createCache(),
     // Partial answers are the norm in a federated graph (a field the role may not read, a
     // subgraph that is down): pages render what came back and mark the rest.
@@ -55,6 +57,7 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
   });
   return {
     apollo,
+    missingParts,
     close() {
       void socket.dispose();
       apollo.stop();

@@ -2,8 +2,9 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@apollo/client/react';
 import { graphql } from '../generated';
-import { partState } from '../apollo/errors';
-import { Part } from '../components/Part';
+import { graphQLErrorsOf, partState, unavailableService } from '../apollo/errors';
+import { useMissingParts } from '../apollo/missing-parts';
+import { MissingNotice, Part } from '../components/Part';
 import { canWrite, useSession } from '../session';
 import { LogInteractionForm } from '../components/LogInteractionForm';
 import { PlaceOrderForm } from '../components/PlaceOrderForm';
@@ -13,7 +14,6 @@ import { DealsSection, LifetimeValueSection, OrdersSection } from '../components
 import { CampaignsSection, RfmSection, SegmentsSection } from '../components/customer/MarketingSections';
 import { useCustomerLiveUpdates } from '../components/customer/useCustomerLiveUpdates';
 import { formatDateTime } from '../components/customer/format';
-import { usePartErrors } from '../components/customer/usePartErrors';
 import './CustomerPage.css';
 
 graphql(`
@@ -166,9 +166,10 @@ function CustomerView({ id }: { id: string }) {
   const { session } = useSession();
   const { data, error, loading, refetch, fetchMore } = useQuery(CustomerQuery, { variables: { id } });
   const [loadingMore, setLoadingMore] = useState(false);
-  const errors = usePartErrors(error, data);
+  const errors = graphQLErrorsOf(error);
+  const missingParts = useMissingParts();
   const refetchPage = () => void refetch();
-  const { removedBy } = useCustomerLiveUpdates(id, { followOrders: !!data && partState(errors, ['customer', 'orders']) !== 'hidden', refetch: refetchPage });
+  const { removedBy } = useCustomerLiveUpdates(id, { followOrders: !!data?.customer && missingParts.of(data.customer, 'orders')?.state !== 'hidden', refetch: refetchPage });
 
   if (!data) {
     if (loading) return <p>Loading…</p>;
@@ -186,9 +187,7 @@ function CustomerView({ id }: { id: string }) {
             There is no such customer.
           </p>
         ) : (
-          <Part errors={errors} path={['customer']} block>
-            {null}
-          </Part>
+          <MissingNotice missing={{ state: customerState, service: unavailableService(errors, ['customer']), message: errors[0]?.message ?? '' }} block />
         )}
         <p>
           <Link to="/">Back to the customers</Link>
@@ -205,7 +204,6 @@ function CustomerView({ id }: { id: string }) {
       setLoadingMore(false);
     }
   };
-  const field = (name: string) => ['customer', name];
   // A deleted or erased customer takes no more changes.
   const writable = canWrite(session) && !removedBy;
   return (
@@ -232,11 +230,11 @@ function CustomerView({ id }: { id: string }) {
         <dl className="customer-fields">
           <dt>Email</dt>
           <dd data-testid="customer-email">
-            <Part errors={errors} path={field('email')}>{customer.email ?? '—'}</Part>
+            <Part of={customer} field="email">{customer.email ?? '—'}</Part>
           </dd>
           <dt>Phone</dt>
           <dd data-testid="customer-phone">
-            <Part errors={errors} path={field('phone')}>{customer.phone ?? '—'}</Part>
+            <Part of={customer} field="phone">{customer.phone ?? '—'}</Part>
           </dd>
           <dt>Company</dt>
           <dd data-testid="customer-company">{customer.company ?? '—'}</dd>
@@ -254,9 +252,9 @@ function CustomerView({ id }: { id: string }) {
       </header>
       <div className="customer-columns">
         <div>
-          <InteractionsTimeline customer={customer} errors={errors} onShowMore={showMoreInteractions} loadingMore={loadingMore} />
-          <OrdersSection customer={customer} errors={errors} />
-          <DealsSection customer={customer} errors={errors} />
+          <InteractionsTimeline customer={customer} onShowMore={showMoreInteractions} loadingMore={loadingMore} />
+          <OrdersSection customer={customer} />
+          <DealsSection customer={customer} />
         </div>
         <div>
           {writable && (
@@ -271,11 +269,11 @@ function CustomerView({ id }: { id: string }) {
               <PlaceOrderForm customerId={customer.id} onDone={refetchPage} />
             </section>
           )}
-          <LifetimeValueSection customer={customer} errors={errors} />
-          <ContactsSection customer={customer} errors={errors} />
-          <SegmentsSection customer={customer} errors={errors} />
-          <CampaignsSection customer={customer} errors={errors} />
-          <RfmSection customer={customer} errors={errors} />
+          <LifetimeValueSection customer={customer} />
+          <ContactsSection customer={customer} />
+          <SegmentsSection customer={customer} />
+          <CampaignsSection customer={customer} />
+          <RfmSection customer={customer} />
         </div>
       </div>
     </div>

@@ -1,11 +1,10 @@
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { useQuery, useSubscription } from '@apollo/client/react';
-import { CombinedGraphQLErrors } from '@apollo/client/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { useQuery } from '@apollo/client/react';
 import { graphql } from '../generated';
-import type { CustomerSortField, CustomersPageChangesSubscription, LifecycleStatus, SortDirection } from '../generated/graphql';
+import type { CustomerSortField, LifecycleStatus, SortDirection } from '../generated/graphql';
 import { graphQLErrorsOf } from '../apollo/errors';
+import { useEvents } from '../apollo/events';
 import { Part } from '../components/Part';
 import { canWrite, useSession } from '../session';
 import './CustomersPage.css';
@@ -111,22 +110,6 @@ function SearchBox({ value, onSearch }: { value: string; onSearch(value: string)
   );
 }
 
-type RowErrors = Record<string, readonly GraphQLFormattedError[]>;
-
-// The errors of an answer's rows by customer id, their paths taken from the row down
-// (['email']). The list is merged from several answers (the first page, each fetchMore) whose
-// error paths each count rows from 0, and Apollo keeps no errors in the cache: once fetchMore
-// merges a page, the query's `error` is gone, and with it the first page's hidden emails.
-function rowErrorsOf(nodes: readonly { id: string }[] | undefined, errors: readonly GraphQLFormattedError[]): RowErrors {
-  const byId: Record<string, GraphQLFormattedError[]> = Object.fromEntries((nodes ?? []).map((node) => [node.id, []]));
-  for (const error of errors) {
-    const [field, list, index, ...rest] = error.path ?? [];
-    const id = field === 'customers' && list === 'nodes' && typeof index === 'number' ? nodes?.[index]?.id : undefined;
-    if (id) byId[id].push({ ...error, path: rest });
-  }
-  return byId;
-}
-
 export function CustomersPage() {
   const { session } = useSession();
   const { search, status, sort, update } = useListParams();
@@ -135,24 +118,9 @@ export function CustomersPage() {
   const variables = { first: PAGE_SIZE, filter: { search: search.trim() || undefined, status: status ? [status] : undefined }, orderBy: { field, direction } };
   const { data, error, loading, fetchMore, refetch } = useQuery(CustomersQuery, { variables });
   const connection = data?.customers;
-  const nodes = connection?.nodes;
   const errors = useMemo(() => graphQLErrorsOf(error), [error]);
-
-  // The rows' errors of every answer so far. The query's own answers (first page, refetch) are
-  // read when their error arrives, as the data then is that answer's page; fetchMore's below.
-  const [rowErrors, addRowErrors] = useReducer((known: RowErrors, more: RowErrors) => ({ ...known, ...more }), {});
-  const [answeredError, setAnsweredError] = useState(error);
-  if (error !== answeredError) {
-    setAnsweredError(error);
-    if (error) addRowErrors(rowErrorsOf(nodes, errors));
-  }
-  // Each row's errors again at its place in the merged list, where <Part> looks for them.
-  const listErrors = useMemo(
-    () => (nodes ?? []).flatMap((node, index) => (rowErrors[node.id] ?? []).map((rowError) => ({ ...rowError, path: ['customers', 'nodes', index, ...(rowError.path ?? [])] }))),
-    [nodes, rowErrors],
-  );
   // Hidden fields are expected (each shows "hidden"); any other error is named above the list.
-  const listNotices = [...errors.filter((each) => each.path?.[1] !== 'nodes'), ...listErrors].filter((each) => each.extensions?.code !== 'FORBIDDEN');
+  const listNotices = errors.filter((each) => each.extensions?.code !== 'FORBIDDEN');
 
   const fetching = useRef(false);
   const loadMore = useCallback(async () => {
@@ -160,9 +128,8 @@ export function CustomersPage() {
     fetching.current = true;
     try {
       // fetchMore would use errorPolicy 'none' (Apollo's default for it) and drop a page with a
-      // hidden email; the page's errors are kept by row like the first page's.
-      const page = await fetchMore({ variables: { after: connection.pageInfo.endCursor }, errorPolicy: 'all' });
-      addRowErrors(rowErrorsOf(page.data?.customers.nodes, graphQLErrorsOf(page.error)));
+      // hidden email.
+      await fetchMore({ variables: { after: connection.pageInfo.endCursor }, errorPolicy: 'all' });
     } finally {
       fetching.current = false;
     }
@@ -174,17 +141,12 @@ export function CustomersPage() {
   // first page (no `after`: the cache replaces it), once for a burst of events.
   const refetchTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => () => clearTimeout(refetchTimer.current), []);
-  const onEvent = (event: CustomersPageChangesSubscription | null | undefined) => {
-    if (!event || event.customerChanged.kind === 'UPDATED') return;
-    clearTimeout(refetchTimer.current);
-    refetchTimer.current = setTimeout(() => void refetch(), REFETCH_DEBOUNCE_MS);
-  };
-  useSubscription(CustomerChangedSubscription, {
-    errorPolicy: 'all',
-    onData: ({ data: event }) => onEvent(event.data),
-    // Apollo calls onError instead of onData for an event that carries any error, even under
-    // errorPolicy 'all', and every event a VIEWER gets does (the customer's hidden email).
-    onError: (error) => onEvent(CombinedGraphQLErrors.is(error) ? (error.data as CustomersPageChangesSubscription | null | undefined) : undefined),
+  useEvents(CustomerChangedSubscription, {
+    onEvent: ({ customerChanged }) => {
+      if (customerChanged.kind === 'UPDATED') return;
+      clearTimeout(refetchTimer.current);
+      refetchTimer.current = setTimeout(() => void refetch(), REFETCH_DEBOUNCE_MS);
+    },
   });
 
   return (
@@ -249,7 +211,7 @@ export function CustomersPage() {
             </tr>
           </thead>
           <tbody>
-            {connection.nodes.map((customer, index) => (
+            {connection.nodes.map((customer) => (
               <tr key={customer.id} data-testid="customer-row" data-customer-id={customer.id}>
                 <td>
                   <Link to={`/customers/${customer.id}`} data-testid="customer-link">
@@ -258,7 +220,7 @@ export function CustomersPage() {
                 </td>
                 <td>{customer.company}</td>
                 <td data-testid="customer-email">
-                  <Part errors={listErrors} path={['customers', 'nodes', index, 'email']}>
+                  <Part of={customer} field="email">
                     {customer.email}
                   </Part>
                 </td>

@@ -4,9 +4,10 @@ import { countOf, formatDateTime } from './format';
 type Props = SectionProps & { onShowMore(): void; loadingMore: boolean };
 
 // The customer's timeline, newest first; older entries are fetched a page at a time.
-export function InteractionsTimeline({ customer: { interactions }, errors, onShowMore, loadingMore }: Props) {
+export function InteractionsTimeline({ customer, onShowMore, loadingMore }: Props) {
+  const { interactions } = customer;
   return (
-    <Section testId="section-interactions" title={`Interactions (${countOf(interactions.nodes.length, interactions.totalCount)})`} errors={errors} path={['customer', 'interactions']} data={interactions}>
+    <Section testId="section-interactions" title={`Interactions (${countOf(interactions.nodes.length, interactions.totalCount)})`} customer={customer} field="interactions" data={interactions}>
       {({ nodes, pageInfo }) => (
         <>
           {nodes.length === 0 && <p className="empty">Nothing logged yet.</p>}

@@ -3,9 +3,10 @@ import { formatDate, formatMoney } from './format';
 
 // The marketing service's parts of the customer: segments, campaigns and RFM analysis.
 
-export function SegmentsSection({ customer: { segments }, errors }: SectionProps) {
+export function SegmentsSection({ customer }: SectionProps) {
+  const { segments } = customer;
   return (
-    <Section testId="section-segments" title="Segments" errors={errors} path={['customer', 'segments']} data={segments}>
+    <Section testId="section-segments" title="Segments" customer={customer} field="segments" data={segments}>
       {(list) =>
         list.length === 0 ? (
           <p className="empty">In no segment.</p>
@@ -21,9 +22,10 @@ export function SegmentsSection({ customer: { segments }, errors }: SectionProps
   );
 }
 
-export function CampaignsSection({ customer: { campaigns }, errors }: SectionProps) {
+export function CampaignsSection({ customer }: SectionProps) {
+  const { campaigns } = customer;
   return (
-    <Section testId="section-campaigns" title="Campaigns" errors={errors} path={['customer', 'campaigns']} data={campaigns}>
+    <Section testId="section-campaigns" title="Campaigns" customer={customer} field="campaigns" data={campaigns}>
       {(list) =>
         list.length === 0 ? (
           <p className="empty">In no campaign.</p>
@@ -41,9 +43,10 @@ export function CampaignsSection({ customer: { campaigns }, errors }: SectionPro
   );
 }
 
-export function RfmSection({ customer: { rfm }, errors }: SectionProps) {
+export function RfmSection({ customer }: SectionProps) {
+  const { rfm } = customer;
   return (
-    <Section testId="section-rfm" title="RFM analysis" errors={errors} path={['customer', 'rfm']} data={rfm}>
+    <Section testId="section-rfm" title="RFM analysis" customer={customer} field="rfm" data={rfm}>
       {(analyses) =>
         analyses.length === 0 ? (
           <p className="empty">No orders to analyse.</p>

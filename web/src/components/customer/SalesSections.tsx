@@ -3,9 +3,10 @@ import { countOf, formatDate, formatMoney } from './format';
 
 // The sales service's parts of the customer: orders, deals and lifetime value.
 
-export function OrdersSection({ customer: { orders }, errors }: SectionProps) {
+export function OrdersSection({ customer }: SectionProps) {
+  const { orders } = customer;
   return (
-    <Section testId="section-orders" title={orders ? `Orders (${countOf(orders.nodes.length, orders.totalCount)})` : 'Orders'} errors={errors} path={['customer', 'orders']} data={orders}>
+    <Section testId="section-orders" title={orders ? `Orders (${countOf(orders.nodes.length, orders.totalCount)})` : 'Orders'} customer={customer} field="orders" data={orders}>
       {({ nodes }) =>
         nodes.length === 0 ? (
           <p className="empty">No orders.</p>
@@ -40,9 +41,10 @@ export function OrdersSection({ customer: { orders }, errors }: SectionProps) {
   );
 }
 
-export function DealsSection({ customer: { opportunities }, errors }: SectionProps) {
+export function DealsSection({ customer }: SectionProps) {
+  const { opportunities } = customer;
   return (
-    <Section testId="section-deals" title={opportunities ? `Deals (${countOf(opportunities.nodes.length, opportunities.totalCount)})` : 'Deals'} errors={errors} path={['customer', 'opportunities']} data={opportunities}>
+    <Section testId="section-deals" title={opportunities ? `Deals (${countOf(opportunities.nodes.length, opportunities.totalCount)})` : 'Deals'} customer={customer} field="opportunities" data={opportunities}>
       {({ nodes }) =>
         nodes.length === 0 ? (
           <p className="empty">No deals.</p>
@@ -75,9 +77,10 @@ export function DealsSection({ customer: { opportunities }, errors }: SectionPro
   );
 }
 
-export function LifetimeValueSection({ customer: { lifetimeValue }, errors }: SectionProps) {
+export function LifetimeValueSection({ customer }: SectionProps) {
+  const { lifetimeValue } = customer;
   return (
-    <Section testId="section-lifetime-value" title="Lifetime value" errors={errors} path={['customer', 'lifetimeValue']} data={lifetimeValue}>
+    <Section testId="section-lifetime-value" title="Lifetime value" customer={customer} field="lifetimeValue" data={lifetimeValue}>
       {(amounts) =>
         amounts.length === 0 ? (
           <p className="empty">Nothing spent yet.</p>

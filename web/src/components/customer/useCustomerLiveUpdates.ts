@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { useSubscription } from '@apollo/client/react';
+import { useEvents } from '../../apollo/events';
 import { graphql } from '../../generated';
 import type { CustomerChangeKind } from '../../generated/graphql';
 
@@ -40,28 +40,20 @@ type Options = {
 export function useCustomerLiveUpdates(id: string, { followOrders, refetch }: Options): { removedBy?: CustomerChangeKind } {
   const [removedBy, setRemovedBy] = useState<CustomerChangeKind>();
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  const latestRefetch = useRef(refetch);
-  useEffect(() => {
-    latestRefetch.current = refetch;
-  });
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  // errorPolicy 'all': a VIEWER's events carry FORBIDDEN for email and phone, and the rest of
-  // the header must still reach the cache.
-  useSubscription(CustomerChanged, {
+  useEvents(CustomerChanged, {
     variables: { id },
-    errorPolicy: 'all',
-    onData: ({ data }) => {
-      const kind = data.data?.customerChanged.kind;
+    onEvent: ({ customerChanged: { kind } }) => {
       if (kind === 'DELETED' || kind === 'ERASED') setRemovedBy(kind);
     },
   });
-  useSubscription(OrderPlaced, {
+  useEvents(OrderPlaced, {
     variables: { id },
     skip: !followOrders,
-    onData: () => {
+    onEvent: () => {
       clearTimeout(timer.current);
-      timer.current = setTimeout(() => latestRefetch.current(), REFETCH_DELAY_MS);
+      timer.current = setTimeout(() => refetch(), REFETCH_DELAY_MS);
     },
   });
   return { removedBy };
