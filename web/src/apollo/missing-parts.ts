@@ -5,10 +5,11 @@ import { map } from 'rxjs';
 import { partState, unavailableService, type PartState } from './errors';
 
 export type MissingPart = { state: NonNullable<PartState>; service?: string; message: string };
-type Entity = { __typename?: string; id?: string } | null | undefined;
+// An object of a query's answer: an entity when it carries __typename and id.
+type Entity = object | null | undefined;
 
 const entityKey = (value: unknown): string | undefined => {
-  const entity = value as Entity;
+  const entity = value as { __typename?: unknown; id?: unknown } | null | undefined;
   return entity && typeof entity === 'object' && entity.__typename && entity.id ? `${entity.__typename}:${entity.id}` : undefined;
 };
 

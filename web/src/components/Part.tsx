@@ -3,7 +3,7 @@ import { useMissingParts, type MissingPart } from '../apollo/missing-parts';
 
 type PartProps = {
   // The entity the field belongs to, as the query returned it (with __typename and id).
-  of: { __typename?: string; id?: string } | null | undefined;
+  of: object | null | undefined;
   field: string;
   // What to show when the field came back.
   children: ReactNode;
