@@ -13,6 +13,7 @@ import { InteractionsTimeline } from '../components/customer/InteractionsTimelin
 import { DealsSection, LifetimeValueSection, OrdersSection } from '../components/customer/SalesSections';
 import { CampaignsSection, RfmSection, SegmentsSection } from '../components/customer/MarketingSections';
 import { useCustomerLiveUpdates } from '../components/customer/useCustomerLiveUpdates';
+import { CustomerActions } from '../components/customer/CustomerActions';
 import { formatDateTime } from '../components/customer/format';
 import './CustomerPage.css';
 
@@ -249,6 +250,7 @@ function CustomerView({ id }: { id: string }) {
           <dt>Updated</dt>
           <dd>{formatDateTime(customer.updatedAt)}</dd>
         </dl>
+        {writable && <CustomerActions customer={customer} session={session} />}
       </header>
       <div className="customer-columns">
         <div>
@@ -263,7 +265,7 @@ function CustomerView({ id }: { id: string }) {
               <LogInteractionForm customerId={customer.id} onDone={refetchPage} />
             </section>
           )}
-          {writable && (
+          {writable && !customer.archived && (
             <section className="card">
               <h2>Place an order</h2>
               <PlaceOrderForm customerId={customer.id} onDone={refetchPage} />
