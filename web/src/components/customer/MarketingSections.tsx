@@ -63,7 +63,7 @@ export function RfmSection({ customer }: SectionProps) {
                   <dd title={`Last order ${formatDate(analysis.lastOrderAt)}`}>{analysis.recencyDays} days ({analysis.recencyScore})</dd>
                   <dt>Frequency</dt>
                   <dd>
-                    {analysis.frequency} orders ({analysis.frequencyScore})
+                    {analysis.frequency} {analysis.frequency === 1 ? "order" : "orders"} ({analysis.frequencyScore})
                   </dd>
                   <dt>Monetary</dt>
                   <dd>
