@@ -20,33 +20,12 @@ const PlaceOrderProducts = graphql(`
   }
 `);
 
+// The customer page reads the new order with the rest of its orders (see update below).
 const CreateOrder = graphql(`
   mutation CreateOrder($input: CreateOrderInput!) {
     createOrder(input: $input) {
       id
       status
-      placedAt
-      createdAt
-      total {
-        amount
-        currency
-      }
-      items {
-        id
-        quantity
-        unitPrice {
-          amount
-          currency
-        }
-        lineTotal {
-          amount
-          currency
-        }
-        product {
-          id
-          name
-        }
-      }
     }
   }
 `);
@@ -79,8 +58,8 @@ export function PlaceOrderForm({ customerId, onDone }: { customerId: string; onD
   async function submit(event: FormEvent) {
     event.preventDefault();
     setCreated(undefined);
-    // Anything but a whole number cannot be sent as an Int, and the server's answer to that
-    // (a variable coercion error) names no field.
+    // Anything but a whole number cannot be sent as an Int; GraphQL's own message for it
+    // ("Int cannot represent non-integer value") is not one to show a user.
     const count = Number(quantity);
     if (quantity.trim() === '' || !Number.isInteger(count)) {
       setErrors({ byField: { 'items.0.quantity': 'must be a whole number' }, general: [] });

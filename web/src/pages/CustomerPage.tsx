@@ -17,20 +17,12 @@ import { CustomerActions } from '../components/customer/CustomerActions';
 import { formatDateTime } from '../components/customer/format';
 import './CustomerPage.css';
 
+// What the edit form edits, and when the customer was made and archived.
 graphql(`
   fragment CustomerPageHeader on Customer {
-    id
-    kind
-    name
-    email
-    phone
-    company
-    status
-    ownerId
-    tags
+    ...CustomerFormFields
     archived
     createdAt
-    updatedAt
   }
 `);
 

@@ -13,18 +13,26 @@ const PAGE_SIZE = 20;
 const SEARCH_DEBOUNCE_MS = 300;
 const REFETCH_DEBOUNCE_MS = 300;
 
+// What a row shows; the list's subscription selects it too, so an UPDATED event rewrites the
+// row in the normalized cache.
+graphql(`
+  fragment CustomerRow on Customer {
+    id
+    name
+    email
+    company
+    status
+    kind
+    ownerId
+    updatedAt
+  }
+`);
+
 const CustomersQuery = graphql(`
   query CustomersPage($first: Int!, $after: String, $filter: CustomerFilter, $orderBy: CustomerOrder) {
     customers(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
       nodes {
-        id
-        name
-        email
-        company
-        status
-        kind
-        ownerId
-        updatedAt
+        ...CustomerRow
       }
       pageInfo {
         hasNextPage
@@ -35,7 +43,6 @@ const CustomersQuery = graphql(`
   }
 `);
 
-// The same row fields as the list, so an UPDATED event rewrites the row in the normalized cache.
 const CustomerChangedSubscription = graphql(`
   subscription CustomersPageChanges {
     customerChanged {
@@ -43,14 +50,7 @@ const CustomerChangedSubscription = graphql(`
       kind
       customerId
       customer {
-        id
-        name
-        email
-        company
-        status
-        kind
-        ownerId
-        updatedAt
+        ...CustomerRow
       }
     }
   }

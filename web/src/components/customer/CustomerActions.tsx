@@ -7,12 +7,19 @@ import { FormErrors } from '../FormField';
 import { fieldErrors } from '../../apollo/errors';
 import type { Session } from '../../session';
 
+graphql(`
+  fragment CustomerArchiveState on Customer {
+    id
+    archived
+    archivedAt
+    updatedAt
+  }
+`);
+
 const ArchiveCustomer = graphql(`
   mutation ArchiveCustomer($id: ID!) {
     archiveCustomer(id: $id) {
-      id
-      archived
-      updatedAt
+      ...CustomerArchiveState
     }
   }
 `);
@@ -20,9 +27,7 @@ const ArchiveCustomer = graphql(`
 const RestoreCustomer = graphql(`
   mutation RestoreCustomer($id: ID!) {
     restoreCustomer(id: $id) {
-      id
-      archived
-      updatedAt
+      ...CustomerArchiveState
     }
   }
 `);
