@@ -207,8 +207,8 @@ export async function startGraphQLServer<Ctx extends BaseContext>(options: Serve
       return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
     },
   });
-  if (options.routes) app.use(options.routes);
   if (options.cors) app.use('/graphql', options.cors);
+  if (options.routes) app.use(options.routes);
   app.use(
     '/graphql',
     authenticate,

@@ -51,9 +51,16 @@ describe('the web console at the gateway', () => {
     expect((await fetch(`${server.url}/favicon.ico`, { headers: { accept: 'text/html' } })).status).toBe(404);
   });
 
-  it('leaves the gateway\'s own paths alone', async () => {
+  it('leaves the gateway\'s own paths and other methods alone', async () => {
     const graphql = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(await graphql.text()).toBe('graphql');
+    // A browser's CORS preflight must reach the gateway's CORS handler.
+    for (const route of ['/graphql', '/customers/42']) {
+      const preflight = await fetch(server.url + route, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' } });
+      expect(preflight.headers.get('allow')).toBeNull();
+    }
+    expect(await (await fetch(`${server.url}/graphql`, { method: 'OPTIONS' })).text()).toBe('graphql');
+    expect((await fetch(`${server.url}/customers/42`, { method: 'POST', headers: { accept: 'text/html' } })).status).toBe(404);
     expect(graphql.headers.get('content-security-policy')).toBeNull();
     expect((await fetch(`${server.url}/ready`, { headers: { accept: 'text/html' } })).status).toBe(404);
   });

@@ -54,7 +54,10 @@ export function webConsoleRoutes({ dir, demoToken }: WebConsoleOptions): express
   // File names under assets/ carry a hash of their content, so they never change.
   router.use('/assets', express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: false }));
   router.use(express.static(dir, { index: false }));
-  router.get(/.*/, (req, res, next) => {
+  // Not a GET route: Express would answer every other method of any path itself (OPTIONS
+  // /graphql with "Allow: GET, HEAD"), before the gateway's CORS preflights.
+  router.use((req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     // A missing file (/favicon.ico) is a 404, not the page.
     if (SERVICE_PATHS.test(req.path) || path.extname(req.path) || !req.accepts('html')) return next();
     if (!existsSync(index)) {
