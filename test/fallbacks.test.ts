@@ -67,6 +67,14 @@ describe('a failing subgraph costs clients only its own fields', () => {
       ['customers', 'nodes', 1, 'lifetimeValue'],
     ]);
     for (const error of partial.body.errors!) expect(error.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'sales' });
+    // Under the names the client gave, through its fragments.
+    const aliased = await gql('{ customers(first: 5, orderBy: { field: NAME, direction: ASC }) { nodes { name ...Spend } } } fragment Spend on Customer { spent: lifetimeValue { amount } orders { totalCount } }');
+    expect(aliased.body.errors?.map((error) => error.path)).toEqual([
+      ['customers', 'nodes', 0, 'spent'],
+      ['customers', 'nodes', 0, 'orders'],
+      ['customers', 'nodes', 1, 'spent'],
+      ['customers', 'nodes', 1, 'orders'],
+    ]);
     const product = await gql('{ product(id: "00000000-0000-4000-8000-000000000000") { name } customers(first: 1) { totalCount } }');
     expect(product.body.data).toEqual({ product: null, customers: { totalCount: 2 } });
     expect(product.body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['product'], 'SUBGRAPH_UNAVAILABLE']]);

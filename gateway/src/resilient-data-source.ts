@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { GraphQLError, Kind, parse, type FieldNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
+import { GraphQLError, Kind, parse, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import { IDENTITY_HEADER, type Identity, type InternalIdentitySigner } from '../../lib/auth';
 import { deadlineHeaders } from '../../lib/deadline';
 import { SubgraphUnavailableError } from '../../lib/errors';
@@ -44,10 +44,19 @@ function refusal(service: string, error: unknown): GatewayGraphQLResponse | null
 // of entities) gets one more error without a path for the rest.
 const MAX_ERRORS_PER_FAILED_READ = 1_000;
 
-const responseNames = (selections: readonly SelectionNode[]): string[] =>
-  selections.flatMap((selection) =>
-    selection.kind === Kind.FIELD ? (selection.name.value === '__typename' ? [] : [(selection.alias ?? selection.name).value]) : selection.kind === Kind.INLINE_FRAGMENT ? responseNames(selection.selectionSet.selections) : [],
-  );
+// The response names a selection asks for, through inline fragments and named ones (the query
+// planner reuses a client's fragments in subgraph fetches).
+function responseNames(selections: readonly SelectionNode[], fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen = new Set<string>()): string[] {
+  const names = selections.flatMap((selection): string[] => {
+    if (selection.kind === Kind.FIELD) return selection.name.value === '__typename' ? [] : [(selection.alias ?? selection.name).value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return responseNames(selection.selectionSet.selections, fragments, seen);
+    const fragment = fragments.get(selection.name.value);
+    if (!fragment || seen.has(fragment.name.value)) return [];
+    seen.add(fragment.name.value);
+    return responseNames(fragment.selectionSet.selections, fragments, seen);
+  });
+  return [...new Set(names)];
+}
 
 // A read the subgraph did not answer fails every field it was asked for, and says so at each
 // of them: `_entities.<i>.<field>` for an entity fetch, which Apollo Gateway turns into the
@@ -57,16 +66,21 @@ const responseNames = (selections: readonly SelectionNode[]): string[] =>
 function errorsAtFieldsOf(options: GraphQLDataSourceProcessOptions, error: SubgraphUnavailableError): GraphQLError[] {
   const document = ('document' in options ? options.document : undefined) ?? parse(options.request.query ?? '{ __typename }');
   const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  const fragments = new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
   const representations = options.request.variables?.representations;
   const root = operation?.selectionSet.selections ?? [];
   const entitiesField = root.find((selection): selection is FieldNode => selection.kind === Kind.FIELD && selection.name.value === '_entities');
-  const paths: (string | number)[][] =
-    entitiesField && Array.isArray(representations)
-      ? representations.flatMap((_, index) => responseNames(entitiesField.selectionSet?.selections ?? []).map((field) => ['_entities', index, field]))
-      : responseNames(root).map((field) => [field]);
-  const unique = [...new Map(paths.map((path) => [path.join('.'), path])).values()];
-  const errors = unique.slice(0, MAX_ERRORS_PER_FAILED_READ).map((path) => new GraphQLError(error.message, { path, extensions: error.extensions }));
-  return unique.length > MAX_ERRORS_PER_FAILED_READ || errors.length === 0 ? [...errors, error] : errors;
+  const paths: (string | number)[][] = [];
+  if (entitiesField && Array.isArray(representations)) {
+    const fields = responseNames(entitiesField.selectionSet?.selections ?? [], fragments);
+    for (let index = 0; index < representations.length && paths.length <= MAX_ERRORS_PER_FAILED_READ; index++) {
+      for (const field of fields) paths.push(['_entities', index, field]);
+    }
+  } else {
+    for (const field of responseNames(root, fragments)) paths.push([field]);
+  }
+  const errors = paths.slice(0, MAX_ERRORS_PER_FAILED_READ).map((path) => new GraphQLError(error.message, { path, extensions: error.extensions }));
+  return paths.length > MAX_ERRORS_PER_FAILED_READ || errors.length === 0 ? [...errors, error] : errors;
 }
 
 // A subgraph call through the resilience every subgraph call has (lib/resilient-call.ts):
