@@ -13,13 +13,14 @@ import { SUPERGRAPH_FILE, withoutSecurityFeatures } from '../gateway/src/compose
 const root = path.join(__dirname, '..');
 const web = path.join(root, 'web');
 const generated = path.join(web, 'src', 'generated');
-export const CONSOLE_BUILD = path.join(web, 'dist');
+const CONSOLE_BUILD = path.join(web, 'dist');
 const force = process.argv.includes('--force');
 
+// The files a step reads; not the stamps this script writes (`.…-hash`), nor its outputs.
 function sourcesOf(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const file = path.join(dir, entry);
-    if (entry === 'generated' || entry === 'dist' || entry === 'node_modules') return [];
+    if (entry === 'generated' || entry === 'dist' || entry === 'node_modules' || entry.endsWith('-hash')) return [];
     return statSync(file).isDirectory() ? sourcesOf(file) : [file];
   });
 }
@@ -30,10 +31,10 @@ function digestOf(files: string[]): string {
   return hash.digest('hex');
 }
 
-// Runs `make` unless `output` was made from these inputs already (the digest in `stamp`).
-async function unlessUnchanged(stamp: string, inputs: string[], make: () => Promise<void>): Promise<void> {
+// Runs `make` unless `output` exists and was made from these inputs (the digest in `stamp`).
+async function unlessUnchanged(output: string, stamp: string, inputs: string[], make: () => Promise<void>): Promise<void> {
   const digest = digestOf([...inputs, path.join(root, 'package-lock.json')]);
-  if (!force && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  if (!force && existsSync(output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
   await make();
   writeFileSync(stamp, digest);
 }
@@ -41,18 +42,19 @@ async function unlessUnchanged(stamp: string, inputs: string[], make: () => Prom
 async function main() {
   mkdirSync(generated, { recursive: true });
   const apiSchemaFile = path.join(generated, 'schema.graphql');
-  await unlessUnchanged(path.join(generated, '.schema-hash'), [SUPERGRAPH_FILE], async () => {
+  await unlessUnchanged(apiSchemaFile, path.join(generated, '.schema-hash'), [SUPERGRAPH_FILE], async () => {
     const supergraph = Supergraph.build(withoutSecurityFeatures(readFileSync(SUPERGRAPH_FILE, 'utf8')));
     writeFileSync(apiSchemaFile, printSchema(supergraph.apiSchema().toGraphQLJSSchema()));
   });
   const sources = sourcesOf(path.join(web, 'src'));
-  await unlessUnchanged(path.join(generated, '.operations-hash'), [apiSchemaFile, path.join(web, 'codegen.ts'), ...sources], async () => {
+  await unlessUnchanged(path.join(generated, 'graphql.ts'), path.join(generated, '.operations-hash'), [apiSchemaFile, path.join(web, 'codegen.ts'), ...sources], async () => {
     console.log('Generating the web console\'s operation types');
     const [{ generate }, { default: config }] = await Promise.all([import('@graphql-codegen/cli'), import('../web/codegen')]);
     await generate({ ...config, cwd: root }, true);
   });
   if (process.argv.includes('--types')) return;
-  await unlessUnchanged(path.join(generated, '.build-hash'), [...sourcesOf(web), ...sourcesOf(generated)], async () => {
+  // The stamp is kept in the build, so a deleted or emptied web/dist is built again.
+  await unlessUnchanged(path.join(CONSOLE_BUILD, 'index.html'), path.join(CONSOLE_BUILD, '.build-hash'), [...sourcesOf(web), ...sourcesOf(generated)], async () => {
     console.log('Building the web console');
     const vite = path.join(path.dirname(require.resolve('vite/package.json')), 'bin', 'vite.js');
     execFileSync(process.execPath, [vite, 'build', '--config', path.join(web, 'vite.config.mts'), '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });

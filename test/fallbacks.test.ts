@@ -75,6 +75,9 @@ describe('a failing subgraph costs clients only its own fields', () => {
       ['customers', 'nodes', 1, 'spent'],
       ['customers', 'nodes', 1, 'orders'],
     ]);
+    // A field the client's @skip left out is not missing.
+    const skipped = await gql('query($skip: Boolean!) { customers(first: 1, orderBy: { field: NAME, direction: ASC }) { nodes { orders @skip(if: $skip) { totalCount } lifetimeValue { amount } } } }', { skip: true });
+    expect(skipped.body.errors?.map((error) => error.path)).toEqual([['customers', 'nodes', 0, 'lifetimeValue']]);
     const product = await gql('{ product(id: "00000000-0000-4000-8000-000000000000") { name } customers(first: 1) { totalCount } }');
     expect(product.body.data).toEqual({ product: null, customers: { totalCount: 2 } });
     expect(product.body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['product'], 'SUBGRAPH_UNAVAILABLE']]);

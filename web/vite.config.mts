@@ -11,7 +11,8 @@ export default defineConfig({
   build: {
     outDir: path.join(import.meta.dirname, 'dist'),
     emptyOutDir: true,
-    sourcemap: true,
+    // The gateway serves everything in dist; source maps would publish the sources too.
+    sourcemap: false,
     // One bundle, loaded once per session: React, Apollo Client and graphql-js are most of it.
     chunkSizeWarningLimit: 1024,
     rolldownOptions: {

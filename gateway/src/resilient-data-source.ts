@@ -40,20 +40,34 @@ function refusal(service: string, error: unknown): GatewayGraphQLResponse | null
   return { errors: [new GraphQLError(`The ${service} service refused the request: ${reason}`, { extensions: { code: 'BAD_REQUEST', service, status } })] };
 }
 
-// At most this many errors stand for one read that got no answer; a larger read (a long list
-// of entities) gets one more error without a path for the rest.
-const MAX_ERRORS_PER_FAILED_READ = 1_000;
+// At most this many errors of this kind go to one client request, however many entities and
+// fetches failed; the rest get one error without a path per failed read.
+const MAX_FIELD_ERRORS_PER_REQUEST = 1_000;
+const fieldErrorsSent = new WeakMap<object, number>();
+
+// Whether @skip/@include leave a selection in, given the request's variables.
+function included(selection: SelectionNode, variables: Record<string, unknown> | undefined): boolean {
+  return (selection.directives ?? []).every((directive) => {
+    if (directive.name.value !== 'skip' && directive.name.value !== 'include') return true;
+    const condition = directive.arguments?.find((argument) => argument.name.value === 'if')?.value;
+    const value = condition?.kind === Kind.BOOLEAN ? condition.value : condition?.kind === Kind.VARIABLE ? variables?.[condition.name.value] === true : undefined;
+    return value === undefined || (directive.name.value === 'skip' ? !value : value);
+  });
+}
+
+type Selections = { fragments: ReadonlyMap<string, FragmentDefinitionNode>; variables: Record<string, unknown> | undefined };
 
 // The response names a selection asks for, through inline fragments and named ones (the query
-// planner reuses a client's fragments in subgraph fetches).
-function responseNames(selections: readonly SelectionNode[], fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen = new Set<string>()): string[] {
+// planner reuses a client's fragments in subgraph fetches), leaving out what @skip/@include drop.
+function responseNames(selections: readonly SelectionNode[], context: Selections, seen = new Set<string>()): string[] {
   const names = selections.flatMap((selection): string[] => {
+    if (!included(selection, context.variables)) return [];
     if (selection.kind === Kind.FIELD) return selection.name.value === '__typename' ? [] : [(selection.alias ?? selection.name).value];
-    if (selection.kind === Kind.INLINE_FRAGMENT) return responseNames(selection.selectionSet.selections, fragments, seen);
-    const fragment = fragments.get(selection.name.value);
+    if (selection.kind === Kind.INLINE_FRAGMENT) return responseNames(selection.selectionSet.selections, context, seen);
+    const fragment = context.fragments.get(selection.name.value);
     if (!fragment || seen.has(fragment.name.value)) return [];
     seen.add(fragment.name.value);
-    return responseNames(fragment.selectionSet.selections, fragments, seen);
+    return responseNames(fragment.selectionSet.selections, context, seen);
   });
   return [...new Set(names)];
 }
@@ -67,20 +81,24 @@ function errorsAtFieldsOf(options: GraphQLDataSourceProcessOptions, error: Subgr
   const document = ('document' in options ? options.document : undefined) ?? parse(options.request.query ?? '{ __typename }');
   const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
   const fragments = new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
-  const representations = options.request.variables?.representations;
+  const { variables } = options.request;
+  const representations = variables?.representations;
   const root = operation?.selectionSet.selections ?? [];
   const entitiesField = root.find((selection): selection is FieldNode => selection.kind === Kind.FIELD && selection.name.value === '_entities');
+  const request = 'incomingRequestContext' in options ? options.incomingRequestContext : options;
+  const room = MAX_FIELD_ERRORS_PER_REQUEST - (fieldErrorsSent.get(request) ?? 0);
   const paths: (string | number)[][] = [];
   if (entitiesField && Array.isArray(representations)) {
-    const fields = responseNames(entitiesField.selectionSet?.selections ?? [], fragments);
-    for (let index = 0; index < representations.length && paths.length <= MAX_ERRORS_PER_FAILED_READ; index++) {
+    const fields = responseNames(entitiesField.selectionSet?.selections ?? [], { fragments, variables });
+    for (let index = 0; index < representations.length && paths.length <= room; index++) {
       for (const field of fields) paths.push(['_entities', index, field]);
     }
   } else {
-    for (const field of responseNames(root, fragments)) paths.push([field]);
+    for (const field of responseNames(root, { fragments, variables })) paths.push([field]);
   }
-  const errors = paths.slice(0, MAX_ERRORS_PER_FAILED_READ).map((path) => new GraphQLError(error.message, { path, extensions: error.extensions }));
-  return paths.length > MAX_ERRORS_PER_FAILED_READ || errors.length === 0 ? [...errors, error] : errors;
+  const errors = paths.slice(0, Math.max(room, 0)).map((path) => new GraphQLError(error.message, { path, extensions: error.extensions }));
+  fieldErrorsSent.set(request, MAX_FIELD_ERRORS_PER_REQUEST - room + errors.length);
+  return paths.length > errors.length || errors.length === 0 ? [...errors, error] : errors;
 }
 
 // A subgraph call through the resilience every subgraph call has (lib/resilient-call.ts):

@@ -47,7 +47,9 @@ describe('the web console at the gateway', () => {
     const asset = await fetch(`${server.url}/assets/index-abc123.js`);
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toContain('immutable');
-    expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404);
+    const missing = await fetch(`${server.url}/assets/missing.js`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe('Not found');
     expect((await fetch(`${server.url}/favicon.ico`, { headers: { accept: 'text/html' } })).status).toBe(404);
   });
 
@@ -63,6 +65,7 @@ describe('the web console at the gateway', () => {
     expect((await fetch(`${server.url}/customers/42`, { method: 'POST', headers: { accept: 'text/html' } })).status).toBe(404);
     expect(graphql.headers.get('content-security-policy')).toBeNull();
     expect((await fetch(`${server.url}/ready`, { headers: { accept: 'text/html' } })).status).toBe(404);
+    expect(await (await fetch(`${server.url}/GRAPHQL`, { headers: { accept: 'text/html' } })).text()).toBe('graphql');
   });
 
   it('lists the demo users and mints a token for one of them only', async () => {
@@ -88,6 +91,17 @@ describe('the web console at the gateway', () => {
       expect((await fetch(`${withoutTokens.url}/dev/demo-token`, { method: 'POST' })).status).toBe(404);
     } finally {
       await withoutTokens.close();
+    }
+  });
+
+  it('serves a console given by a relative path', async () => {
+    const relative = await serve({ dir: path.relative(process.cwd(), dir) });
+    try {
+      const response = await fetch(`${relative.url}/customers/7`, { headers: { accept: 'text/html' } });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('<div id="root">');
+    } finally {
+      await relative.close();
     }
   });
 

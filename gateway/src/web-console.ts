@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { DEMO_USERS, type DemoUser } from './authentication';
 
 // The gateway's own paths, which the console's page fallback leaves alone.
-const SERVICE_PATHS = /^\/(graphql|health|ready|metrics|dev)(\/|$)/;
+// Case-insensitive, as Express routes are.
+const SERVICE_PATHS = /^\/(graphql|health|ready|metrics|dev)(\/|$)/i;
 
 // The console's page, scripts and styles come from this origin only; it talks to /graphql here
 // (HTTP and WebSocket) and is never framed.
@@ -43,7 +44,9 @@ export function webConsoleRoutes({ dir, demoToken }: WebConsoleOptions): express
     }) as express.ErrorRequestHandler);
   }
   if (!dir) return router;
-  const index = path.join(dir, 'index.html');
+  // A relative WEB_CONSOLE_DIR is taken from the working directory.
+  const root = path.resolve(dir);
+  const index = path.join(root, 'index.html');
   router.use((req, res, next) => {
     if (!SERVICE_PATHS.test(req.path)) {
       res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
@@ -51,9 +54,10 @@ export function webConsoleRoutes({ dir, demoToken }: WebConsoleOptions): express
     }
     next();
   });
-  // File names under assets/ carry a hash of their content, so they never change.
-  router.use('/assets', express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: false }));
-  router.use(express.static(dir, { index: false }));
+  // File names under assets/ carry a hash of their content, so they never change. A file that
+  // is not there is a plain 404 (the static server's own error names the path on disk).
+  router.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y', index: false }), (_req, res) => void res.status(404).type('text/plain').send('Not found'));
+  router.use(express.static(root, { index: false }));
   // Not a GET route: Express would answer every other method of any path itself (OPTIONS
   // /graphql with "Allow: GET, HEAD"), before the gateway's CORS preflights.
   router.use((req, res, next) => {
