@@ -94,6 +94,8 @@ describe('customer mutations', () => {
     await expectRejected(createOrder, { input: { customerId: UNKNOWN, items: [{ productId: UNKNOWN, quantity: null }] } }, 'BAD_USER_INPUT', 'input.items.0.quantity');
     await expectRejected(createCustomer, { input: { name: 'Ada', status: 'VIP' } }, 'BAD_USER_INPUT', 'input.status');
     await expectRejected(createCustomer, {}, 'BAD_USER_INPUT', 'input');
+    // Named from the argument down, whatever the client called its variables.
+    await expectRejected('mutation($customer: ID!, $lines: [OrderItemInput!]!) { createOrder(input: { customerId: $customer, items: $lines }) { id } }', { customer: UNKNOWN, lines: [{ productId: UNKNOWN, quantity: 1.5 }] }, 'BAD_USER_INPUT', 'input.items.0.quantity');
   });
 
   it('refuses a duplicate email and a move back down the funnel, naming the moves it allows', async () => {

@@ -1,4 +1,5 @@
-import { fieldOfVariableError } from './variable-errors';
+import { parse } from 'graphql';
+import { fieldOfVariableError, variablePlaces } from './variable-errors';
 
 describe('the field of a variable graphql-js refused', () => {
   it.each([
@@ -17,5 +18,16 @@ describe('the field of a variable graphql-js refused', () => {
   it('leaves other errors alone', () => {
     expect(fieldOfVariableError('input.email: must be a valid email address')).toBeUndefined();
     expect(fieldOfVariableError('Cannot query field "nme" on type "Customer".')).toBeUndefined();
+  });
+});
+
+describe('where a variable is used', () => {
+  it('names the argument, and the input fields down to the variable', () => {
+    const places = variablePlaces(parse('mutation($in: CreateOrderInput!, $items: [OrderItemInput!]!, $id: ID!, $skip: Boolean!) { a: createOrder(input: $in) { id } b: createOrder(input: { customerId: $id, items: $items }) { id @skip(if: $skip) } }'));
+    expect(Object.fromEntries(places)).toEqual({ in: 'input', items: 'input.items', id: 'input.customerId' });
+  });
+
+  it('gives no place to a variable used twice', () => {
+    expect(variablePlaces(parse('query($id: ID!) { customer(id: $id) { id } order(id: $id) { id } }')).get('id')).toBeNull();
   });
 });

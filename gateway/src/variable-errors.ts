@@ -1,11 +1,12 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, visit, type DocumentNode, type ValueNode } from 'graphql';
 
 // graphql-js refuses a variable of the wrong shape before any subgraph sees it, naming the
-// place only in its message: `Variable "$input" got invalid value null at
-// "input.items[0].quantity"; …`. Every other input error carries that place as
-// `extensions.field` (lib/errors.ts), so forms can put the message under the right input;
-// these get it too, in the same dotted form (`input.items.0.quantity`), and the variable's own
-// name when the message names no place inside it.
+// place only in its message: `Variable "$in" got invalid value null at "in.items[0].quantity";
+// …`. Every other input error carries its place as `extensions.field` (lib/errors.ts), from the
+// argument down (`input.items.0.quantity`), so forms can put the message under the right input;
+// these get it too, in that form: the variable's place in the operation (`createOrder(input:
+// $in)` → `input`) replaces its name, when it is used in one place.
 const VARIABLE_ERROR = /^Variable "\$([_A-Za-z]\w*)" (got invalid value|of required type|of non-null type)/;
 const PLACE = / at "([_A-Za-z]\w*(?:\.[_A-Za-z]\w*|\[\d+\])*)"; /g;
 
@@ -20,17 +21,42 @@ export function fieldOfVariableError(message: string): string | undefined {
   return place.replace(/\[(\d+)\]/g, '.$1');
 }
 
+// Where each variable is used as an argument's value or inside one: `createOrder(input: { items:
+// $items })` puts `items` at `input.items`. A variable used in two places has no one place.
+export function variablePlaces(document: DocumentNode): Map<string, string | null> {
+  const places = new Map<string, string | null>();
+  const visitValue = (value: ValueNode, place: string) => {
+    if (value.kind === Kind.VARIABLE) places.set(value.name.value, places.has(value.name.value) ? null : place);
+    else if (value.kind === Kind.OBJECT) for (const field of value.fields) visitValue(field.value, `${place}.${field.name.value}`);
+    else if (value.kind === Kind.LIST) value.values.forEach((item, index) => visitValue(item, `${place}.${index}`));
+  };
+  visit(document, {
+    // A directive's argument (@skip(if: $x)) is no input field.
+    Directive: () => false,
+    Argument(argument) {
+      visitValue(argument.value, argument.name.value);
+      return false;
+    },
+  });
+  return places;
+}
+
 export function variableErrorFields(): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, document }) {
           const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
           if (!result.errors) return;
+          let places: Map<string, string | null> | undefined;
           result.errors = result.errors.map((error) => {
             if (error.extensions?.code !== 'BAD_USER_INPUT' || error.extensions.field) return error;
             const field = fieldOfVariableError(error.message);
-            return field ? { ...error, extensions: { ...error.extensions, field } } : error;
+            if (!field) return error;
+            const [variable, ...inside] = field.split('.');
+            places ??= document ? variablePlaces(document) : new Map();
+            const place = places.get(variable);
+            return { ...error, extensions: { ...error.extensions, field: place ? [place, ...inside].join('.') : field } };
           });
         },
       };
