@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { createClient as createWsClient } from 'graphql-ws';
 import { expectNoErrors, startTestPlatform, type Caller, type TestPlatform } from './harness';
 import { mintDevelopmentToken } from '../gateway/src/authentication';
 import { requestsAnswered } from './process-platform';
@@ -389,6 +391,31 @@ describe('resuming with the last event id', () => {
     await refused.waitForEnd();
     expect(refused.errorCodes()).toEqual(['EVENT_REPLAY_UNAVAILABLE']);
     expect(refused.results.filter((result) => result.data)).toEqual([]);
+  });
+
+  test('over ws a subscription sent again on the connection after EVENT_REPLAY_UNAVAILABLE starts from now', async () => {
+    const client = createWsClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${await tokenFor('admin')}`, lastEventId: randomUUID() } });
+    const run = (onNext: (result: { data?: any; errors?: readonly { extensions?: Record<string, unknown> }[] }) => void) =>
+      new Promise<void>((resolve, reject) => client.subscribe({ query: 'subscription { customerChanged(kinds: [CREATED]) { customer { name } } }' }, { next: onNext, error: reject, complete: resolve }));
+    const subscribers = async () => ((await (await fetch(platform.gatewayUrl.replace('/graphql', '/ready'))).json()) as any).dependencies.events.subscribers as number;
+    try {
+      const codes: unknown[] = [];
+      await run((result) => codes.push(...(result.errors ?? []).map((error) => error.extensions?.code)));
+      expect(codes).toEqual(['EVENT_REPLAY_UNAVAILABLE']);
+      // At once, within the seconds in which the connection's id applies to resubscriptions.
+      const before = await subscribers();
+      const results: { data?: any; errors?: readonly unknown[] }[] = [];
+      const live = run((result) => {
+        results.push(result);
+        void client.dispose();
+      });
+      for (let attempt = 0; attempt < 200 && (await subscribers()) === before; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
+      await mutate('mutation { createCustomer(input: { name: "Fresh start" }) { id } }');
+      await live;
+      expect(results).toEqual([{ data: { customerChanged: { customer: { name: 'Fresh start' } } }, extensions: expect.anything() }]);
+    } finally {
+      await client.dispose();
+    }
   });
 });
 

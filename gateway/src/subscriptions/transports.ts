@@ -63,7 +63,16 @@ function eventIdFrom(...candidates: unknown[]): string | undefined {
 }
 
 // What each operation carries from onSubscribe to execution.
-type OperationContext = { session: Session; request: OperationRequest; prepared?: PreparedSubscription; lastEventId?: string; onDrop: (reason: DropReason) => void; backedUp: () => boolean };
+type OperationContext = {
+  session: Session;
+  request: OperationRequest;
+  prepared?: PreparedSubscription;
+  lastEventId?: string;
+  // Called when lastEventId is past the replay window, for a connection to stop resuming from it.
+  onReplayUnavailable?: () => void;
+  onDrop: (reason: DropReason) => void;
+  backedUp: () => boolean;
+};
 
 // GraphQL over WebSocket (graphql-ws) and over Server-Sent Events (graphql-sse, distinct
 // connections mode) on the gateway's port and path: subscriptions from the hub, queries and
@@ -88,7 +97,10 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
   // Subscriptions start from the hub; a resuming one may find its last event gone.
   const start = (context: OperationContext): AsyncIterableIterator<FormattedExecutionResult> | GraphQLError => {
     const subscriber = hub()!.subscribe(context.prepared!, context.session, context.lastEventId, context.onDrop, context.backedUp);
-    if (subscriber === 'replay-unavailable') return replayUnavailable(context.lastEventId!);
+    if (subscriber === 'replay-unavailable') {
+      context.onReplayUnavailable?.();
+      return replayUnavailable(context.lastEventId!);
+    }
     if (subscriber === 'too-many') {
       return new GraphQLError(`You have ${options.maxPerUser} subscriptions open on this gateway, the most one user may: end one before starting another`, { extensions: { code: 'RATE_LIMITED' } });
     }
@@ -150,6 +162,8 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
           // The connection's lastEventId is for the subscriptions a reconnecting client sends
           // again at once, not for those a screen opens later on the same connection.
           lastEventId: eventIdFrom(payload.extensions?.lastEventId, Date.now() - extra.connectedAt <= RESUBSCRIBE_MS ? extra.lastEventId : undefined),
+          // A client told its connection's id is gone subscribes again at once, from now on.
+          onReplayUnavailable: eventIdFrom(payload.extensions?.lastEventId) ? undefined : () => void (extra.lastEventId = undefined),
           onDrop,
           // Data left in the socket's own buffer: the operating system's is full.
           backedUp: () => extra.socket.bufferedAmount > 0,

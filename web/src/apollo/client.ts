@@ -17,25 +17,39 @@ export type LiveState = 'idle' | 'live' | 'reconnecting';
 export function createConsoleClient(token: string, onSessionEnded: (reason: string) => void, onLiveState: (state: LiveState) => void): ConsoleClient {
   const authorization = `Bearer ${token}`;
   const http = new HttpLink({ uri: '/graphql', headers: { authorization } });
-  // The latest event id seen is sent again when graphql-ws reconnects, so the gateway replays
-  // what this client missed while it was away (docs/subscriptions.md).
+  // After a dropped connection graphql-ws reconnects and subscribes again, sending the latest
+  // event id seen, so the gateway replays what this client missed (docs/subscriptions.md). The
+  // replay is per connection while each subscription has its own filter, so the pages' queries
+  // are read again as well: whatever was missed, what is shown is current. A connection closed
+  // because no page subscribes (1000) resumes nothing; an id past the gateway's window is
+  // dropped (EVENT_REPLAY_UNAVAILABLE; useEvents subscribes again).
   let lastEventId: string | undefined;
+  let apollo: ApolloClient | undefined;
   const socket = createClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
     connectionParams: () => ({ authorization, ...(lastEventId ? { lastEventId } : {}) }),
     lazy: true,
+    // Moving from one page to the next unsubscribes and subscribes again: one connection serves both.
+    lazyCloseTimeout: 10_000,
     retryAttempts: Infinity,
     // 4401: the token expired; 4403: it was refused. Retrying would not help.
     shouldRetry: (event) => !(event instanceof CloseEvent && (event.code === 4401 || event.code === 4403)),
     on: {
-      connected: () => onLiveState('live'),
+      connected: (_socket, _payload, wasRetry) => {
+        onLiveState('live');
+        if (wasRetry) void apollo?.refetchQueries({ include: 'active' });
+      },
       message: (message) => {
-        const eventId = message.type === 'next' ? message.payload.extensions?.eventId : undefined;
+        if (message.type !== 'next') return;
+        const eventId = message.payload.extensions?.eventId;
         if (typeof eventId === 'string') lastEventId = eventId;
+        if (message.payload.errors?.some((error) => error.extensions?.code === 'EVENT_REPLAY_UNAVAILABLE')) lastEventId = undefined;
       },
       closed: (event) => {
-        if (event instanceof CloseEvent && (event.code === 4401 || event.code === 4403)) onSessionEnded(event.reason || 'Your session has ended; sign in again');
-        else onLiveState(event instanceof CloseEvent && event.code === 1000 ? 'idle' : 'reconnecting');
+        const code = event instanceof CloseEvent ? event.code : undefined;
+        if (code === 4401 || code === 4403) return onSessionEnded((event as CloseEvent).reason || 'Your session has ended; sign in again');
+        if (code === 1000) lastEventId = undefined;
+        onLiveState(code === 1000 ? 'idle' : 'reconnecting');
       },
     },
   });
@@ -48,7 +62,7 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
     new GraphQLWsLink(socket),
     http,
   );
-  const apollo = new ApolloClient({
+  apollo = new ApolloClient({
     link: ApolloLink.from([missingParts.link, transport]),
     cache: createCache(),
     // Partial answers are the norm in a federated graph (a field the role may not read, a

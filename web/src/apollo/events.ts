@@ -10,16 +10,24 @@ type Options<TData, TVariables> = { variables?: TVariables; skip?: boolean; onEv
 // under errorPolicy 'all', and every event a VIEWER gets has one (the customer's hidden email).
 export function useEvents<TData, TVariables extends OperationVariables>(subscription: TypedDocumentNode<TData, TVariables>, { variables, skip, onEvent }: Options<TData, TVariables>): void {
   const latest = useRef(onEvent);
+  const restartSubscription = useRef(() => {});
   useEffect(() => {
     latest.current = onEvent;
   });
-  useSubscription(subscription, {
+  const { restart } = useSubscription(subscription, {
     variables,
     skip,
     errorPolicy: 'all',
     onData: ({ data }) => data.data && latest.current(data.data),
     onError: (error) => {
-      if (CombinedGraphQLErrors.is(error) && error.data) latest.current(error.data as TData);
+      if (CombinedGraphQLErrors.is(error) && error.data) return latest.current(error.data as TData);
+      // The gateway no longer holds the events after the id this connection resumed from: the
+      // subscription has ended, and starts again from now (the client reads its pages again
+      // after a reconnection, apollo/client.ts).
+      if (CombinedGraphQLErrors.is(error) && error.errors.some((each) => each.extensions?.code === 'EVENT_REPLAY_UNAVAILABLE')) setTimeout(() => restartSubscription.current());
     },
   } as useSubscription.Options<TData, TVariables>);
+  useEffect(() => {
+    restartSubscription.current = restart;
+  });
 }
