@@ -44,7 +44,7 @@ const ID_PATTERN = id.def.pattern!;
 export const isId = (value: unknown): value is string => typeof value === 'string' && ID_PATTERN.test(value);
 // Zod's own message for a value of another type ("expected string, received null") names its
 // internals; clients are told what the field takes.
-const text = () => z.string({ error: (issue) => (issue.input === null ? 'must not be null' : 'must be text') });
+const text = () => z.string({ error: (issue) => (issue.input === null ? 'must not be null' : issue.input === undefined ? 'is required' : 'must be text') });
 export const nonEmptyText = (max: number) =>
   text()
     .trim()

@@ -54,6 +54,18 @@ const CustomersCount = parse(`
 `);
 
 describe('nodesPagination (Query.customers)', () => {
+  it('drops a page that follows a cursor the list no longer ends with (a refetch landed first)', () => {
+    const cache = createCache();
+    writePage(cache, page(['1', '2'], 'c2', true));
+    // The refetch: a new customer first, so page 1 now ends one row earlier.
+    writePage(cache, page(['0', '1'], 'c1', true));
+    // The page asked for after c2 before the refetch.
+    writePage(cache, page(['3', '4'], 'c4', true), { after: 'c2' });
+    expect(readIds(cache)).toEqual(['0', '1']);
+    writePage(cache, page(['2', '3'], 'c3', true), { after: 'c1' });
+    expect(readIds(cache)).toEqual(['0', '1', '2', '3']);
+  });
+
   it('keeps the loaded customers when a selection without nodes reads a later page', () => {
     const cache = createCache();
     writePage(cache, page(['1', '2'], 'c2', true));

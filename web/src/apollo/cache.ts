@@ -13,6 +13,9 @@ export function nodesPagination(keyArgs: FieldPolicy['keyArgs']): FieldPolicy<No
     keyArgs,
     merge(existing, incoming, { args, readField }) {
       if (!existing || !args?.after) return incoming;
+      // A page asked for before the list started again (a refetch landed first) follows a
+      // cursor the list no longer ends with: appending it would skip rows.
+      if (args.after !== readField<string | null>('endCursor', existing.pageInfo)) return existing;
       const loaded = existing.nodes ?? [];
       const seen = new Set(loaded.map((node) => readField<string>('id', node)));
       const appended = (incoming.nodes ?? []).filter((node) => !seen.has(readField<string>('id', node)));

@@ -11,8 +11,7 @@ const CustomerPage = parse('query CustomerPage($id: ID!) { customer(id: $id) { i
 const row = (id: string) => ({ __typename: 'Customer', id, name: `Customer ${id}`, email: null });
 const hidden = (path: (string | number)[]) => ({ message: 'email requires ADMIN, SALES or MARKETING', path, extensions: { code: 'FORBIDDEN' } });
 
-function clientAnswering(answers: Record<string, object>) {
-  const parts = new MissingParts();
+function clientAnswering(answers: Record<string, object>, parts = new MissingParts()) {
   const server = new ApolloLink((operation) => of(answers[`${operation.operationName}:${operation.variables.after ?? operation.variables.id ?? ''}`] as ApolloLink.Result));
   const client = new ApolloClient({ link: ApolloLink.from([parts.link, server]), cache: createCache(), defaultOptions: { query: { errorPolicy: 'all' } } as never });
   return { parts, client };
@@ -42,5 +41,18 @@ describe('MissingParts', () => {
     expect(parts.of(customer, 'segments')).toBeUndefined();
     // Once the orders come back, they are shown, not the earlier outage.
     expect(parts.of({ ...customer, orders: { totalCount: 3 } }, 'orders')).toBeUndefined();
+  });
+
+  it('forgets an outage once an answer holds the field without an error, even a null one', async () => {
+    const unavailable = { message: 'The marketing service is unavailable', path: ['customer', 'segments'], extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'marketing' } };
+    const customer = { __typename: 'Customer', id: '8', name: 'Ada', email: null, orders: null, segments: null };
+    const during = clientAnswering({ 'CustomerPage:8': { data: { customer }, errors: [unavailable, hidden(['customer', 'email'])] } });
+    await during.client.query({ query: CustomerPage, variables: { id: '8' } });
+    expect(during.parts.of(customer, 'segments')?.state).toBe('unavailable');
+    // Marketing is back and answers null; the email is still hidden.
+    const after = clientAnswering({ 'CustomerPage:8': { data: { customer }, errors: [hidden(['customer', 'email'])] } }, during.parts);
+    await after.client.query({ query: CustomerPage, variables: { id: '8' } });
+    expect(after.parts.of(customer, 'segments')).toBeUndefined();
+    expect(after.parts.of(customer, 'email')?.state).toBe('hidden');
   });
 });

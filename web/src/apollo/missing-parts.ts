@@ -20,18 +20,20 @@ const entityKey = (value: unknown): string | undefined => {
 // through `link`, so a VIEWER's hidden email stays "hidden" on every page of the list and after
 // every live update. One instance per session: another user sees other fields.
 export class MissingParts {
-  private readonly byField = new Map<string, MissingPart>();
+  // By entity ('Customer:42'), then by the field's path below it ('email').
+  private readonly byEntity = new Map<string, Map<string, MissingPart>>();
 
   readonly link = new ApolloLink((operation, forward) =>
     forward(operation).pipe(
       map((result) => {
-        if (result.errors && 'data' in result) this.record(result.data, result.errors);
+        if ('data' in result) this.record(result.data, result.errors ?? []);
         return result;
       }),
     ),
   );
 
   private record(data: unknown, errors: readonly GraphQLFormattedError[]): void {
+    const missingNow = new Set<string>();
     for (const error of errors) {
       if (!error.path) continue;
       // The error belongs to the field below the deepest entity on its path.
@@ -45,15 +47,36 @@ export class MissingParts {
       if (!anchor) continue;
       const field = error.path.slice(anchor.depth).join('.');
       const state = partState([error], error.path);
-      if (state) this.byField.set(`${anchor.key}.${field}`, { state, service: unavailableService([error], error.path), message: error.message });
+      if (!state) continue;
+      const fields = this.byEntity.get(anchor.key) ?? new Map<string, MissingPart>();
+      fields.set(field, { state, service: unavailableService([error], error.path), message: error.message });
+      this.byEntity.set(anchor.key, fields);
+      missingNow.add(`${anchor.key}.${error.path[anchor.depth]}`);
     }
+    if (this.byEntity.size > 0) this.forgetAnswered(data, missingNow);
+  }
+
+  // A field an answer holds without an error is no longer missing (a service that is back, a
+  // field that is null for its own reasons).
+  private forgetAnswered(value: unknown, missingNow: ReadonlySet<string>): void {
+    if (!value || typeof value !== 'object') return;
+    if (Array.isArray(value)) return value.forEach((item) => this.forgetAnswered(item, missingNow));
+    const key = entityKey(value);
+    const known = key ? this.byEntity.get(key) : undefined;
+    for (const [field, child] of Object.entries(value)) {
+      if (known && !missingNow.has(`${key}.${field}`)) {
+        for (const path of known.keys()) if (path === field || path.startsWith(`${field}.`)) known.delete(path);
+      }
+      this.forgetAnswered(child, missingNow);
+    }
+    if (known?.size === 0) this.byEntity.delete(key!);
   }
 
   // Why `field` of `entity` is missing, if it is (a value that came back is never missing).
   of(entity: Entity, field: string): MissingPart | undefined {
     const key = entityKey(entity);
     const value = entity ? (entity as Record<string, unknown>)[field] : undefined;
-    return key && value == null ? this.byField.get(`${key}.${field}`) : undefined;
+    return key && value == null ? this.byEntity.get(key)?.get(field) : undefined;
   }
 }
 

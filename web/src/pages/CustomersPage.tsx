@@ -10,6 +10,8 @@ import { canWrite, useSession } from '../session';
 import './CustomersPage.css';
 
 const PAGE_SIZE = 20;
+// The largest page the graph serves.
+const MAX_PAGE_SIZE = 1000;
 const SEARCH_DEBOUNCE_MS = 300;
 const REFETCH_DEBOUNCE_MS = 300;
 
@@ -129,7 +131,9 @@ export function CustomersPage() {
     try {
       // fetchMore would use errorPolicy 'none' (Apollo's default for it) and drop a page with a
       // hidden email.
-      await fetchMore({ variables: { after: connection.pageInfo.endCursor }, errorPolicy: 'all' });
+      await fetchMore({ variables: { first: PAGE_SIZE, after: connection.pageInfo.endCursor }, errorPolicy: 'all' });
+    } catch {
+      // The gateway could not be reached: the list stays as it is, and Load more tries again.
     } finally {
       fetching.current = false;
     }
@@ -138,14 +142,19 @@ export function CustomersPage() {
   // An UPDATED event changes a row in place (the cache normalizes it). Any other kind may change
   // which customers the list holds, and the client cannot tell whether a new, restored or
   // deleted customer matches the filter or where it sorts, so the list is asked again from the
-  // first page (no `after`: the cache replaces it), once for a burst of events.
+  // top (no `after`: the cache replaces it), as many rows as are shown so the reader keeps
+  // their place, once for a burst of events.
   const refetchTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const shown = useRef(0);
+  useEffect(() => {
+    shown.current = connection?.nodes.length ?? 0;
+  });
   useEffect(() => () => clearTimeout(refetchTimer.current), []);
   useEvents(CustomerChangedSubscription, {
     onEvent: ({ customerChanged }) => {
       if (customerChanged.kind === 'UPDATED') return;
       clearTimeout(refetchTimer.current);
-      refetchTimer.current = setTimeout(() => void refetch(), REFETCH_DEBOUNCE_MS);
+      refetchTimer.current = setTimeout(() => void refetch({ first: Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, shown.current)) }), REFETCH_DEBOUNCE_MS);
     },
   });
 

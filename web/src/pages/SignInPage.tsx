@@ -17,9 +17,13 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn(token: string): 
   }, []);
   const signInAs = async (user: string) => {
     setError(undefined);
-    const response = await fetch('/dev/demo-token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
-    if (!response.ok) return setError(`The gateway refused a token for ${user} (HTTP ${response.status})`);
-    onSignedIn(((await response.json()) as { token: string }).token);
+    try {
+      const response = await fetch('/dev/demo-token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+      if (!response.ok) return setError(`The gateway refused a token for ${user} (HTTP ${response.status})`);
+      onSignedIn(((await response.json()) as { token: string }).token);
+    } catch {
+      setError('The gateway could not be reached; try again');
+    }
   };
   const usePasted = (event: FormEvent) => {
     event.preventDefault();
