@@ -409,8 +409,25 @@ describe('tokens from an identity provider (JWKS)', () => {
       const page = await (await fetch(unreachable.url, { headers: { accept: 'text/html' } })).text();
       expect(page).toContain('embeddable-sandbox');
       expect(page).not.toContain('Bearer');
+      // Nor is the web console's sign-in.
+      const origin = new URL(unreachable.url).origin;
+      expect((await fetch(`${origin}/dev/demo-users`)).status).toBe(404);
+      expect((await fetch(`${origin}/dev/demo-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"admin"}' })).status).toBe(404);
     } finally {
       await unreachable.stop();
+    }
+  });
+
+  it('hands out no demo users\' tokens in development with a secret of its own', async () => {
+    const ownSecret = await startGateway({ port: 0, subgraphUrls: platform.subgraphUrls, userTokens: { issuer: 'crm-dev', audience: 'crm', rolesClaim: 'roles', secret: 'a-secret-of-this-deployment-only-0123456789' } });
+    try {
+      const origin = new URL(ownSecret.url).origin;
+      expect((await fetch(`${origin}/dev/demo-users`)).status).toBe(404);
+      const token = await fetch(`${origin}/dev/demo-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"admin"}' });
+      expect(token.status).toBe(404);
+      expect(await (await fetch(ownSecret.url, { headers: { accept: 'text/html' } })).text()).not.toContain('Bearer');
+    } finally {
+      await ownSecret.stop();
     }
   });
 
