@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
@@ -52,8 +52,10 @@ export function watchProblems(page: Page): ProblemLog {
 }
 
 let screenshots = 0;
-// test/artifacts/web-console/<nn>-<step>.png, numbered in the order the steps ran.
+// test/artifacts/web-console/<nn>-<step>.png, numbered in the order the steps ran. A run starts
+// with an empty directory, so what is there is one run's steps.
 export async function screenshot(page: Page, step: string): Promise<void> {
+  if (screenshots === 0) rmSync(ARTIFACTS, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
   screenshots += 1;
   await page.screenshot({ path: path.join(ARTIFACTS, `${String(screenshots).padStart(2, '0')}-${step}.png`), fullPage: true });

@@ -22,6 +22,11 @@ const CUSTOMER_IDS = `query PagedIds($search: String!, $first: Int!) {
   customers(first: $first, filter: { search: $search }, orderBy: { field: CREATED_AT, direction: DESC }) { totalCount nodes { id } }
 }`;
 const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchived: true }) { totalCount } }';
+const CREATE_CUSTOMER = 'mutation TestCustomer($input: CreateCustomerInput!) { createCustomer(input: $input) { id nextStatuses } }';
+const RENAME_CUSTOMER = 'mutation SecondClientRename($id: ID!, $name: String!) { updateCustomer(id: $id, input: { name: $name }) { id } }';
+const CUSTOMER_STATE = 'query CustomerState($id: ID!) { customer(id: $id) { id status archived } }';
+// The buttons of the customer page that change whether it exists or is listed.
+const CUSTOMER_ACTIONS = ['archive-customer', 'restore-customer', 'delete-customer', 'confirm-delete-customer'];
 
 // CI always has Chromium (.ci/run installs it); elsewhere this runs when it is installed.
 (existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip)('the web console in headless Chromium', () => {
@@ -35,6 +40,7 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
   // The customer with an order, an interaction and a segment, opened in the later steps.
   let featured: { id: string; name: string };
   const productName = `Seat ${RUN}`;
+  let productId: string;
 
   const gql = async (query: string, variables?: Record<string, unknown>, as: Caller = 'admin') => {
     const response = await postGraphQL(platform.gatewayUrl, query, variables, await userHeaders(as));
@@ -42,6 +48,10 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
     return response.body.data!;
   };
   const url = (route: string) => new URL(route, platform.gatewayUrl).toString();
+  const placeOrder = (customerId: string) =>
+    gql('mutation TestOrder($input: CreateOrderInput!) { createOrder(input: $input) { id } }', { input: { customerId, items: [{ productId, quantity: 2 }], status: 'PLACED' } });
+  // How many of the run's customers a list searching for the run shows (their names hold RUN).
+  const runCustomers = async () => (await gql(CUSTOMER_IDS, { search: RUN, first: 1 })).customers.totalCount as number;
   // The page a test is on, saved as <nn>-<step>-failed.png when the test fails.
   let shown: Page | undefined;
   const pageTest = (name: string, step: string, steps: () => Promise<void>) => it(name, () => onPage(() => shown, step, steps));
@@ -75,9 +85,8 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
     const { createProduct } = await gql('mutation SeatProduct($input: CreateProductInput!) { createProduct(input: $input) { id } }', {
       input: { sku: `SEAT-${RUN}`, name: productName, price: { amount: '30', currency: 'USD' } },
     });
-    await gql('mutation FeaturedOrder($input: CreateOrderInput!) { createOrder(input: $input) { id } }', {
-      input: { customerId: featured.id, items: [{ productId: createProduct.id, quantity: 2 }], status: 'PLACED' },
-    });
+    productId = createProduct.id;
+    await placeOrder(featured.id);
     await gql('mutation FeaturedCall($input: LogInteractionInput!) { logInteraction(input: $input) { id } }', {
       input: { customerId: featured.id, type: 'CALL', subject: `Kick-off call ${RUN}` },
     });
@@ -209,7 +218,7 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
     await customerPageSubscribed;
     const loadsBefore = loads;
     const renamed = `${featured.name} (renamed)`;
-    await gql('mutation SecondClientRename($id: ID!, $name: String!) { updateCustomer(id: $id, input: { name: $name }) { id } }', { id: featured.id, name: renamed }, 'sales');
+    await gql(RENAME_CUSTOMER, { id: featured.id, name: renamed }, 'sales');
     await waitForText(page.getByTestId('customer-name'), renamed);
     expect(loads).toBe(loadsBefore);
     await screenshot(page, 'live-customer-page');
@@ -222,12 +231,39 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
     await listSubscribed;
     const listLoads = loads;
     const renamedAgain = `${featured.name} (renamed again)`;
-    await gql('mutation SecondClientRenameAgain($id: ID!, $name: String!) { updateCustomer(id: $id, input: { name: $name }) { id } }', { id: featured.id, name: renamedAgain }, 'sales');
+    await gql(RENAME_CUSTOMER, { id: featured.id, name: renamedAgain }, 'sales');
     await waitForText(row, renamedAgain);
     expect(loads).toBe(listLoads);
     page.off('load', countLoad);
     await screenshot(page, 'live-list');
     featured.name = renamedAgain;
+  });
+
+  pageTest('adds a customer another client creates to the open list, and counts it', 'live-created', async () => {
+    const { page } = admin;
+    shown = page;
+    const rows = page.getByTestId('customer-row');
+    const count = page.getByTestId('customer-count');
+    let loads = 0;
+    const countLoad = () => void (loads += 1);
+    page.on('load', countLoad);
+    const matching = await runCustomers();
+    const listSubscribed = subscriptionSent(page, 'CustomersPageChanges');
+    await page.goto(url('/'));
+    await page.getByTestId('customer-search').fill(RUN);
+    await waitForText(count, `${PAGE_SIZE} of ${matching}`);
+    await listSubscribed;
+    const loadsBefore = loads;
+
+    const name = `${RUN} Live Arrival`;
+    const { createCustomer } = await gql(CREATE_CUSTOMER, { input: { name, tags: [RUN] } }, 'sales');
+    // The list is read again on the CREATED event: the newest customer comes first.
+    await waitForText(page.locator(`[data-testid="customer-row"][data-customer-id="${createCustomer.id}"] [data-testid="customer-link"]`), name);
+    await waitForText(count, `${PAGE_SIZE} of ${matching + 1}`);
+    expect(await rows.first().getAttribute('data-customer-id')).toBe(createCustomer.id);
+    expect(loads).toBe(loadsBefore);
+    page.off('load', countLoad);
+    await screenshot(page, 'live-created-in-list');
   });
 
   pageTest('shows a VIEWER every email as hidden and no way to create a customer', 'viewer', async () => {
@@ -254,6 +290,54 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
     expect(problems.take()).toEqual([]);
   });
 
+  pageTest("keeps a VIEWER's emails hidden on the list's second page and through another client's renames", 'viewer-live', async () => {
+    viewer ??= await openContext('viewer');
+    shown = viewer.page;
+    const { page, problems } = viewer;
+    const rows = page.getByTestId('customer-row');
+    const everyEmailHidden = async (expectedRows: number) => {
+      expect(await rows.count()).toBe(expectedRows);
+      expect(await partIn(page, 'customer-email', 'hidden').count()).toBe(expectedRows);
+      expect((await page.getByTestId('customer-email').allTextContents()).map((text) => text.trim())).toEqual(Array(expectedRows).fill('hidden'));
+    };
+    const matching = await runCustomers();
+    const listSubscribed = subscriptionSent(page, 'CustomersPageChanges');
+    await page.goto(url('/'));
+    await page.getByTestId('customer-search').fill(RUN);
+    await waitForText(page.getByTestId('customer-count'), `${PAGE_SIZE} of ${matching}`);
+    await page.getByTestId('list-end').scrollIntoViewIfNeeded();
+    await waitForText(page.getByTestId('customer-count'), `${2 * PAGE_SIZE} of ${matching}`);
+    await everyEmailHidden(2 * PAGE_SIZE);
+    await screenshot(page, 'viewer-list-page-2');
+    await listSubscribed;
+
+    // A customer of the second page, renamed by the admin: the row changes in place (an
+    // UPDATED event reads nothing again) and its email stays hidden.
+    const row = rows.nth(PAGE_SIZE + 4);
+    const id = (await row.getAttribute('data-customer-id'))!;
+    const name = (await row.getByTestId('customer-link').textContent())!.trim();
+    const renamed = `${name} (renamed)`;
+    await gql(RENAME_CUSTOMER, { id, name: renamed });
+    await waitForText(row.getByTestId('customer-link'), renamed);
+    expect(await row.getAttribute('data-customer-id')).toBe(id);
+    expect(await partIn(row, 'customer-email', 'hidden').count()).toBe(1);
+    await everyEmailHidden(2 * PAGE_SIZE);
+    await screenshot(page, 'viewer-live-list');
+
+    const pageSubscribed = subscriptionSent(page, 'CustomerPageChanged');
+    await page.goto(url(`/customers/${id}`));
+    await waitForText(page.getByTestId('customer-name'), renamed);
+    await partIn(page, 'customer-email', 'hidden').waitFor();
+    await pageSubscribed;
+    const renamedAgain = `${name} (renamed again)`;
+    await gql(RENAME_CUSTOMER, { id, name: renamedAgain });
+    await waitForText(page.getByTestId('customer-name'), renamedAgain);
+    expect(await partIn(page, 'customer-email', 'hidden').count()).toBe(1);
+    expect((await page.getByTestId('customer-email').textContent())?.trim()).toBe('hidden');
+    await screenshot(page, 'viewer-live-customer-page');
+    expect(problems.take()).toEqual([]);
+  });
+
   pageTest('shows MARKETING a customer page with the orders hidden and the marketing sections shown', 'marketing', async () => {
     marketing = await openContext('marketing');
     shown = marketing.page;
@@ -266,6 +350,146 @@ const CUSTOMER_COUNT = 'query CustomerCount { customers(filter: { includeArchive
     expect(await page.getByTestId('place-order-form').count()).toBe(0);
     await screenshot(page, 'marketing-customer-page');
     expect(problems.take()).toEqual([]);
+  });
+
+  pageTest('marks every invalid field of a new customer after one submit, and creates nothing', 'form-fields', async () => {
+    const { page } = admin;
+    shown = page;
+    // What the server lists for this input: each field with its message.
+    const refused = await postGraphQL(platform.gatewayUrl, 'mutation RefusedFields { createCustomer(input: { name: "", email: "not-an-email", phone: "abc" }) { id } }', undefined, await userHeaders());
+    const invalidFields = refused.body.errors?.[0]?.extensions?.invalidFields as { field: string; message: string }[];
+    expect(invalidFields.map(({ field }) => field)).toEqual(['input.name', 'input.email', 'input.phone']);
+    const before = (await gql(CUSTOMER_COUNT)).customers.totalCount;
+
+    await page.goto(url('/customers/new'));
+    await page.locator('[name="name"]').fill('');
+    await page.locator('[name="email"]').fill('not-an-email');
+    await page.locator('[name="phone"]').fill('abc');
+    await page.getByTestId('save-customer').click();
+    for (const { field, message } of invalidFields) await waitForText(page.locator(`[data-field-error="${field.replace(/^input\./, '')}"]`), message);
+    expect(await page.locator('[data-field-error]').count()).toBe(3);
+    expect(await page.getByTestId('form-error').count()).toBe(0);
+    await screenshot(page, 'form-every-invalid-field');
+    expect(page.url()).toBe(url('/customers/new'));
+    expect((await gql(CUSTOMER_COUNT)).customers.totalCount).toBe(before);
+  });
+
+  pageTest('offers an ACTIVE customer only the statuses it may move to, and saves the move', 'edit-status', async () => {
+    const { page } = admin;
+    shown = page;
+    const { createCustomer: customer } = await gql(CREATE_CUSTOMER, { input: { name: `${RUN} Active Account`, status: 'ACTIVE' } });
+    expect(customer.nextStatuses).toEqual(['CHURNED']);
+    await page.goto(url(`/customers/${customer.id}/edit`));
+    const status = page.locator('select[name="status"]');
+    await status.waitFor();
+    expect(await status.locator('option').evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['ACTIVE', 'CHURNED']);
+    expect(await status.inputValue()).toBe('ACTIVE');
+    await screenshot(page, 'edit-status-choices');
+
+    await status.selectOption('CHURNED');
+    await page.getByTestId('save-customer').click();
+    await page.waitForURL(url(`/customers/${customer.id}`));
+    await waitForText(page.getByTestId('customer-status'), 'CHURNED');
+    expect((await gql(CUSTOMER_STATE, { id: customer.id })).customer.status).toBe('CHURNED');
+    await screenshot(page, 'edit-status-saved');
+  });
+
+  pageTest('archives, restores and deletes customers from their page, refuses to delete one with orders, and offers none of it to VIEWER or MARKETING', 'archive-delete', async () => {
+    const { page } = admin;
+    shown = page;
+    // No tags: the run's segment would hold a tagged customer, which a deletion must keep.
+    const create = async (name: string) => ({ id: (await gql(CREATE_CUSTOMER, { input: { name } })).createCustomer.id as string, name });
+    const archivable = await create(`${RUN} Archivable`);
+    const ordered = await create(`${RUN} With An Order`);
+    await placeOrder(ordered.id);
+    // Made last, so it is on the first page of the whole list, newest first.
+    const deletable = await create(`${RUN} Deletable`);
+    const search = page.getByTestId('customer-search');
+    const count = page.getByTestId('customer-count');
+    const rowOf = (id: string) => page.locator(`[data-testid="customer-row"][data-customer-id="${id}"]`);
+    const archivedBadge = page.locator('.customer-title .badge.archived');
+    const backToList = async () => {
+      await page.getByRole('link', { name: '← Customers' }).click();
+      await page.waitForURL(url('/'));
+    };
+
+    // Archived: marked on its page, and gone from the list, which hides archived customers.
+    await page.goto(url('/'));
+    await search.fill(archivable.name);
+    await waitForText(count, '1 of 1');
+    await rowOf(archivable.id).getByTestId('customer-link').click();
+    await waitForText(page.getByTestId('customer-name'), archivable.name);
+    expect(await archivedBadge.count()).toBe(0);
+    await page.getByTestId('archive-customer').click();
+    await waitForText(archivedBadge, 'archived');
+    await page.getByTestId('restore-customer').waitFor();
+    expect(await page.getByTestId('archive-customer').count()).toBe(0);
+    expect((await gql(CUSTOMER_STATE, { id: archivable.id })).customer.archived).toBe(true);
+    await screenshot(page, 'archived');
+    await backToList();
+    await search.fill(archivable.name);
+    await waitForText(count, '0 of 0');
+    expect(await rowOf(archivable.id).count()).toBe(0);
+    await screenshot(page, 'archived-not-listed');
+
+    // Restored: the badge goes and the list has it again.
+    await page.goBack();
+    await page.waitForURL(url(`/customers/${archivable.id}`));
+    await page.getByTestId('restore-customer').click();
+    await page.getByTestId('archive-customer').waitFor();
+    await archivedBadge.waitFor({ state: 'detached' });
+    expect((await gql(CUSTOMER_STATE, { id: archivable.id })).customer.archived).toBe(false);
+    await screenshot(page, 'restored');
+    await backToList();
+    await search.fill(archivable.name);
+    await waitForText(count, '1 of 1');
+    await rowOf(archivable.id).waitFor();
+    await screenshot(page, 'restored-listed');
+
+    // A customer with an order is not deleted; the server's refusal is shown as it words it.
+    await page.goto(url(`/customers/${ordered.id}`));
+    await waitForText(page.getByTestId('customer-name'), ordered.name);
+    await page.getByTestId('order-row').first().waitFor();
+    await page.getByTestId('delete-customer').click();
+    await page.getByTestId('confirm-delete-customer').click();
+    await page.getByTestId('form-error').waitFor();
+    const refusal = await postGraphQL(platform.gatewayUrl, 'mutation RefusedDelete($id: ID!) { deleteCustomer(id: $id) }', { id: ordered.id }, await userHeaders());
+    expect(refusal.body.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    await waitForText(page.getByTestId('form-error'), refusal.body.errors![0].message);
+    expect(page.url()).toBe(url(`/customers/${ordered.id}`));
+    expect((await gql(CUSTOMER_STATE, { id: ordered.id })).customer).toEqual({ id: ordered.id, status: 'LEAD', archived: false });
+    await screenshot(page, 'delete-refused');
+
+    // A customer without orders is deleted: back on the list, which no longer has it.
+    await page.goto(url('/'));
+    await rowOf(deletable.id).waitFor();
+    await rowOf(deletable.id).getByTestId('customer-link').click();
+    await waitForText(page.getByTestId('customer-name'), deletable.name);
+    await page.getByTestId('delete-customer').click();
+    await page.getByTestId('confirm-delete-customer').click();
+    await page.waitForURL(url('/'));
+    await count.waitFor();
+    expect(await rowOf(deletable.id).count()).toBe(0);
+    await search.fill(deletable.name);
+    await waitForText(count, '0 of 0');
+    expect((await gql(CUSTOMER_STATE, { id: deletable.id })).customer).toBeNull();
+    await screenshot(page, 'deleted');
+
+    // A VIEWER and MARKETING may change neither: no buttons, for an archived customer either.
+    await gql('mutation ArchiveAgain($id: ID!) { archiveCustomer(id: $id) { id } }', { id: archivable.id });
+    viewer ??= await openContext('viewer');
+    marketing ??= await openContext('marketing');
+    for (const [role, signedIn] of [['viewer', viewer], ['marketing', marketing]] as const) {
+      shown = signedIn.page;
+      for (const customer of [ordered, archivable]) {
+        await signedIn.page.goto(url(`/customers/${customer.id}`));
+        await waitForText(signedIn.page.getByTestId('customer-name'), customer.name);
+        for (const action of CUSTOMER_ACTIONS) expect(await signedIn.page.getByTestId(action).count()).toBe(0);
+      }
+      await waitForText(signedIn.page.locator('.customer-title .badge.archived'), 'archived');
+      await screenshot(signedIn.page, `${role}-no-actions`);
+      expect(signedIn.problems.take()).toEqual([]);
+    }
   });
 
   pageTest('shows the orders as unavailable and the rest of the customer page while the sales subgraph is stopped', 'sales-stopped', async () => {
