@@ -19,7 +19,8 @@ export function placeErrors(error: unknown, inputNames: readonly string[]): Plac
   return placed;
 }
 
-function withoutFieldPath(message: string, field: string) {
+// The server's message without the field path it starts with, which an end user need not see.
+export function withoutFieldPath(message: string, field: string) {
   const prefix = [`input.${field}: `, `${field}: `].find((candidate) => message.startsWith(candidate));
   return prefix ? message.slice(prefix.length) : message;
 }

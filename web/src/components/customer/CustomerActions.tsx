@@ -3,7 +3,7 @@ import { useNavigate } from 'react-router';
 import { useMutation } from '@apollo/client/react';
 import type { ApolloCache } from '@apollo/client';
 import { graphql } from '../../generated';
-import { FormErrors } from '../FormField';
+import { FormErrors, withoutFieldPath } from '../FormField';
 import { fieldErrors } from '../../apollo/errors';
 import type { Session } from '../../session';
 
@@ -68,7 +68,7 @@ export function CustomerActions({ customer, session }: Props) {
   const run = async <T,>(mutation: (options: { variables: { id: string } }) => Promise<{ data?: T | null; error?: unknown }>) => {
     const { data, error } = await mutation({ variables: { id: customer.id } });
     const { byField, general } = fieldErrors(error);
-    setErrors([...general, ...Object.values(byField)]);
+    setErrors([...general, ...Object.entries(byField).map(([field, message]) => withoutFieldPath(message, field))]);
     setConfirmingDelete(false);
     return data;
   };
