@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { logger } from '../logger';
@@ -76,13 +76,25 @@ export class NatsTransport implements EventTransport {
       { name: this.names.stream, subjects: [this.names.subjects], duplicate_window: nanos(this.settings.duplicateWindowMs), num_replicas: this.settings.replicas },
       { name: this.names.deadLetterStream, subjects: [this.names.deadLetterSubjects], num_replicas: this.settings.replicas },
     ];
-    for (const config of streams) {
-      try {
-        await this.jsm.streams.info(config.name);
-        await this.jsm.streams.update(config.name, config);
-      } catch {
-        await this.jsm.streams.add(config);
-      }
+    for (const config of streams) await this.ensureStream(config);
+  }
+
+  // The services of a namespace start together (a new cluster, `npm start`, the tests), so
+  // another one may create or update the stream between this one's two calls; it then looks
+  // again. Any other failure (a timeout on a busy server) is not taken for a missing stream.
+  private async ensureStream(config: Partial<StreamConfig> & { name: string }, attempt = 1): Promise<void> {
+    const exists = await this.jsm.streams.info(config.name).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return false;
+        throw error;
+      },
+    );
+    try {
+      await (exists ? this.jsm.streams.update(config.name, config) : this.jsm.streams.add(config));
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || attempt >= 5) throw error;
+      await this.ensureStream(config, attempt + 1);
     }
   }
 
