@@ -78,6 +78,15 @@ describe('a failing subgraph costs clients only its own fields', () => {
     // A field the client's @skip left out is not missing.
     const skipped = await gql('query($skip: Boolean!) { customers(first: 1, orderBy: { field: NAME, direction: ASC }) { nodes { orders @skip(if: $skip) { totalCount } lifetimeValue { amount } } } }', { skip: true });
     expect(skipped.body.errors?.map((error) => error.path)).toEqual([['customers', 'nodes', 0, 'lifetimeValue']]);
+    // Variables left out take their declared defaults.
+    for (const query of [
+      'query($hide: Boolean = true) { customers(first: 1, orderBy: { field: NAME, direction: ASC }) { nodes { orders @skip(if: $hide) { totalCount } lifetimeValue { amount } } } }',
+      'query($show: Boolean = false) { customers(first: 1, orderBy: { field: NAME, direction: ASC }) { nodes { orders @include(if: $show) { totalCount } lifetimeValue { amount } } } }',
+    ]) {
+      expect((await gql(query)).body.errors?.map((error) => error.path)).toEqual([['customers', 'nodes', 0, 'lifetimeValue']]);
+    }
+    const included = await gql('query($show: Boolean = true) { customers(first: 1, orderBy: { field: NAME, direction: ASC }) { nodes { orders @include(if: $show) { totalCount } } } }');
+    expect(included.body.errors?.map((error) => error.path)).toEqual([['customers', 'nodes', 0, 'orders']]);
     const product = await gql('{ product(id: "00000000-0000-4000-8000-000000000000") { name } customers(first: 1) { totalCount } }');
     expect(product.body.data).toEqual({ product: null, customers: { totalCount: 2 } });
     expect(product.body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['product'], 'SUBGRAPH_UNAVAILABLE']]);

@@ -393,7 +393,7 @@ describe('resuming with the last event id', () => {
     expect(refused.results.filter((result) => result.data)).toEqual([]);
   });
 
-  test('over ws a subscription sent again on the connection after EVENT_REPLAY_UNAVAILABLE starts from now', async () => {
+  test('over ws a subscription sent again on the connection after EVENT_REPLAY_UNAVAILABLE starts from now, and another one is still told', async () => {
     const client = createWsClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${await tokenFor('admin')}`, lastEventId: randomUUID() } });
     const run = (onNext: (result: { data?: any; errors?: readonly { extensions?: Record<string, unknown> }[] }) => void) =>
       new Promise<void>((resolve, reject) => client.subscribe({ query: 'subscription { customerChanged(kinds: [CREATED]) { customer { name } } }' }, { next: onNext, error: reject, complete: resolve }));
@@ -402,6 +402,12 @@ describe('resuming with the last event id', () => {
       const codes: unknown[] = [];
       await run((result) => codes.push(...(result.errors ?? []).map((error) => error.extensions?.code)));
       expect(codes).toEqual(['EVENT_REPLAY_UNAVAILABLE']);
+      // Another subscription resuming from the connection's id has missed events too.
+      const other: unknown[] = [];
+      await new Promise<void>((resolve, reject) =>
+        client.subscribe({ query: 'subscription { customerChanged(kinds: [UPDATED]) { eventId } }' }, { next: (result) => other.push(...(result.errors ?? []).map((error) => error.extensions?.code)), error: reject, complete: resolve }),
+      );
+      expect(other).toEqual(['EVENT_REPLAY_UNAVAILABLE']);
       // At once, within the seconds in which the connection's id applies to resubscriptions.
       const before = await subscribers();
       const results: { data?: any; errors?: readonly unknown[] }[] = [];

@@ -81,8 +81,13 @@ function errorsAtFieldsOf(options: GraphQLDataSourceProcessOptions, error: Subgr
   const document = ('document' in options ? options.document : undefined) ?? parse(options.request.query ?? '{ __typename }');
   const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
   const fragments = new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
-  const { variables } = options.request;
-  const representations = variables?.representations;
+  // A variable the client left out has the default its operation declares (which the query
+  // planner copies into the subgraph's operation).
+  const defaults = Object.fromEntries(
+    (operation?.variableDefinitions ?? []).flatMap((definition) => (definition.defaultValue?.kind === Kind.BOOLEAN ? [[definition.variable.name.value, definition.defaultValue.value]] : [])),
+  );
+  const variables = { ...defaults, ...options.request.variables };
+  const representations = variables.representations;
   const root = operation?.selectionSet.selections ?? [];
   const entitiesField = root.find((selection): selection is FieldNode => selection.kind === Kind.FIELD && selection.name.value === '_entities');
   const request = 'incomingRequestContext' in options ? options.incomingRequestContext : options;

@@ -27,6 +27,12 @@ describe('where a variable is used', () => {
     expect(Object.fromEntries(places)).toEqual({ in: 'input', items: 'input.items', id: 'input.customerId' });
   });
 
+  it('looks only at the operation run', () => {
+    const document = parse('mutation A($in: CreateCustomerInput!) { createCustomer(input: $in) { id } } query B($in: CustomerFilter) { customers(filter: $in) { totalCount } }');
+    expect(variablePlaces(document, 'A').get('in')).toBe('input');
+    expect(variablePlaces(document, 'B').get('in')).toBe('filter');
+  });
+
   it('gives no place to a variable used twice', () => {
     expect(variablePlaces(parse('query($id: ID!) { customer(id: $id) { id } order(id: $id) { id } }')).get('id')).toBeNull();
   });

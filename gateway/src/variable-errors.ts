@@ -23,14 +23,17 @@ export function fieldOfVariableError(message: string): string | undefined {
 
 // Where each variable is used as an argument's value or inside one: `createOrder(input: { items:
 // $items })` puts `items` at `input.items`. A variable used in two places has no one place.
-export function variablePlaces(document: DocumentNode): Map<string, string | null> {
+export function variablePlaces(document: DocumentNode, operationName?: string | null): Map<string, string | null> {
   const places = new Map<string, string | null>();
   const visitValue = (value: ValueNode, place: string) => {
     if (value.kind === Kind.VARIABLE) places.set(value.name.value, places.has(value.name.value) ? null : place);
     else if (value.kind === Kind.OBJECT) for (const field of value.fields) visitValue(field.value, `${place}.${field.name.value}`);
     else if (value.kind === Kind.LIST) value.values.forEach((item, index) => visitValue(item, `${place}.${index}`));
   };
-  visit(document, {
+  // The operation run and the fragments it may spread; another operation of the document may
+  // use the same variable name elsewhere.
+  const run = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION || (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)));
+  visit({ ...document, definitions: run }, {
     // A directive's argument (@skip(if: $x)) is no input field.
     Directive: () => false,
     Argument(argument) {
@@ -45,7 +48,7 @@ export function variableErrorFields(): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ response, document }) {
+        async willSendResponse({ response, document, request }) {
           const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
           if (!result.errors) return;
           let places: Map<string, string | null> | undefined;
@@ -54,7 +57,7 @@ export function variableErrorFields(): ApolloServerPlugin {
             const field = fieldOfVariableError(error.message);
             if (!field) return error;
             const [variable, ...inside] = field.split('.');
-            places ??= document ? variablePlaces(document) : new Map();
+            places ??= document ? variablePlaces(document, request.operationName) : new Map();
             const place = places.get(variable);
             return { ...error, extensions: { ...error.extensions, field: place ? [place, ...inside].join('.') : field } };
           });

@@ -114,7 +114,9 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
     webSockets.handleUpgrade(request, socket, head, (webSocket) => webSockets.emit('connection', webSocket, request));
   };
   options.httpServer.on('upgrade', upgrade);
-  type Extra = { session?: Session; lastEventId?: string; connectedAt: number; operations: number; expired?: boolean };
+  // refusedResumes: the operations (document and variables) refused EVENT_REPLAY_UNAVAILABLE
+  // for the connection's lastEventId, which start from now when sent again.
+  type Extra = { session?: Session; lastEventId?: string; refusedResumes?: Set<string>; connectedAt: number; operations: number; expired?: boolean };
   const extraOf = (ctx: { extra: unknown }) => ctx.extra as Extra & { socket: WebSocket; request: http.IncomingMessage };
   const disposeWebSockets = useServer(
     {
@@ -155,15 +157,19 @@ export function serveSubscriptionTransports(options: SubscriptionTransportOption
           else if (reason.code === 'UNAUTHENTICATED') extra.expired = true;
           else extra.socket.close(GOING_AWAY, closeReason(reason.message));
         };
+        // The connection's lastEventId is for the subscriptions a reconnecting client sends
+        // again at once, not for those a screen opens later on the same connection. Each of
+        // them is told when that id is gone, and the one told starts from now when sent again;
+        // the others are still told.
+        const operation = JSON.stringify([payload.query, payload.variables ?? null]);
+        const ownId = eventIdFrom(payload.extensions?.lastEventId);
+        const connectionId = Date.now() - extra.connectedAt <= RESUBSCRIBE_MS && !extra.refusedResumes?.has(operation) ? extra.lastEventId : undefined;
         const context: OperationContext = {
           session,
           request: payload,
           prepared: prepared.kind === 'subscription' ? prepared : undefined,
-          // The connection's lastEventId is for the subscriptions a reconnecting client sends
-          // again at once, not for those a screen opens later on the same connection.
-          lastEventId: eventIdFrom(payload.extensions?.lastEventId, Date.now() - extra.connectedAt <= RESUBSCRIBE_MS ? extra.lastEventId : undefined),
-          // A client told its connection's id is gone subscribes again at once, from now on.
-          onReplayUnavailable: eventIdFrom(payload.extensions?.lastEventId) ? undefined : () => void (extra.lastEventId = undefined),
+          lastEventId: ownId ?? connectionId,
+          onReplayUnavailable: ownId ? undefined : () => void (extra.refusedResumes ??= new Set()).add(operation),
           onDrop,
           // Data left in the socket's own buffer: the operating system's is full.
           backedUp: () => extra.socket.bufferedAmount > 0,
