@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import type { ResilienceOptions } from '../gateway/src/resilient-data-source';
 import { expectNoErrors, postGraphQL, userHeaders, type Caller } from './harness';
 import { startProcessPlatform, waitFor, type ProcessPlatform } from './process-platform';
@@ -264,6 +264,54 @@ const CUSTOMER_ACTIONS = ['archive-customer', 'restore-customer', 'delete-custom
     expect(loads).toBe(loadsBefore);
     page.off('load', countLoad);
     await screenshot(page, 'live-created-in-list');
+  });
+
+  pageTest('after its WebSocket drops, reconnects, catches up and keeps the rows it showed', 'reconnect', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(UI_TIMEOUT_MS);
+    // The page's WebSockets pass through the test, which can cut one.
+    const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+    await context.routeWebSocket(/\/graphql$/, (socket) => void sockets.push({ page: socket, server: socket.connectToServer() }));
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    shown = page;
+    try {
+      await signIn(page, url('/'), 'admin');
+      const rows = page.getByTestId('customer-row');
+      const count = page.getByTestId('customer-count');
+      const matching = await runCustomers();
+      await page.getByTestId('customer-search').fill(RUN);
+      await waitForText(count, `${PAGE_SIZE} of ${matching}`);
+      await page.getByTestId('list-end').scrollIntoViewIfNeeded();
+      await rows.nth(2 * PAGE_SIZE - 1).waitFor();
+      await waitForText(page.getByTestId('live-status'), 'live');
+      expect(sockets).toHaveLength(1);
+
+      // Every list read from now on: none may shrink the list back to its first page.
+      const reads: { first?: number; after?: string }[] = [];
+      page.on('request', (request) => {
+        const body = request.postDataJSON() as { operationName?: string; variables?: { first?: number; after?: string } } | null;
+        if (body?.operationName === 'CustomersPage') reads.push(body.variables ?? {});
+      });
+      sockets[0].server.close();
+      await sockets[0].page.close({ code: 4000, reason: 'the network went away' });
+      const name = `${RUN} Created While Away`;
+      const { createCustomer } = await gql(CREATE_CUSTOMER, { input: { name, tags: [RUN] } }, 'sales');
+
+      await waitFor(async () => sockets.length === 2, 'the console to reconnect', UI_TIMEOUT_MS);
+      await waitForText(page.getByTestId('live-status'), 'live');
+      await waitForText(page.locator(`[data-testid="customer-row"][data-customer-id="${createCustomer.id}"] [data-testid="customer-link"]`), name);
+      // Read again as many rows as were shown, the newest first: the reader keeps their place.
+      await waitForText(count, `${2 * PAGE_SIZE} of ${matching + 1}`);
+      expect(await rows.count()).toBe(2 * PAGE_SIZE);
+      expect(await rows.first().getAttribute('data-customer-id')).toBe(createCustomer.id);
+      expect(reads.length).toBeGreaterThan(0);
+      for (const read of reads) expect(read.after !== undefined || (read.first ?? 0) >= 2 * PAGE_SIZE).toBe(true);
+      await screenshot(page, 'reconnected');
+      expect(problems.take()).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 
   pageTest('shows a VIEWER every email as hidden and no way to create a customer', 'viewer', async () => {

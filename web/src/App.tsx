@@ -3,6 +3,7 @@ import { ApolloProvider } from '@apollo/client/react';
 import { Link, Route, Routes } from 'react-router';
 import { createConsoleClient, type ConsoleClient, type LiveState } from './apollo/client';
 import { MissingPartsContext } from './apollo/missing-parts';
+import { CatchUpContext } from './apollo/catch-up';
 import { SessionContext, sessionFromToken, type Session } from './session';
 import { SignInPage } from './pages/SignInPage';
 import { CustomersPage } from './pages/CustomersPage';
@@ -62,6 +63,7 @@ export function App() {
     <SessionContext.Provider value={{ session, signOut: () => signOut() }}>
       <ApolloProvider client={client.apollo}>
         <MissingPartsContext.Provider value={client.missingParts}>
+        <CatchUpContext.Provider value={client.catchUp}>
         <header className="top-bar">
           <Link to="/" className="brand">
             Federated CRM
@@ -87,6 +89,7 @@ export function App() {
             <Route path="*" element={<p>Nothing here. <Link to="/">Back to the customers</Link></p>} />
           </Routes>
         </main>
+        </CatchUpContext.Provider>
         </MissingPartsContext.Provider>
       </ApolloProvider>
     </SessionContext.Provider>

@@ -5,8 +5,9 @@ import { createClient } from 'graphql-ws';
 import { OperationTypeNode } from 'graphql';
 import { createCache } from './cache';
 import { MissingParts } from './missing-parts';
+import { CatchUp } from './catch-up';
 
-export type ConsoleClient = { apollo: ApolloClient; missingParts: MissingParts; close(): void };
+export type ConsoleClient = { apollo: ApolloClient; missingParts: MissingParts; catchUp: CatchUp; close(): void };
 
 // Whether live updates are flowing: the WebSocket opens with the first subscription.
 export type LiveState = 'idle' | 'live' | 'reconnecting';
@@ -19,12 +20,12 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
   const http = new HttpLink({ uri: '/graphql', headers: { authorization } });
   // After a dropped connection graphql-ws reconnects and subscribes again, sending the latest
   // event id seen, so the gateway replays what this client missed (docs/subscriptions.md). The
-  // replay is per connection while each subscription has its own filter, so the pages' queries
-  // are read again as well: whatever was missed, what is shown is current. A connection closed
-  // because no page subscribes (1000) resumes nothing; an id past the gateway's window is
-  // dropped (EVENT_REPLAY_UNAVAILABLE; useEvents subscribes again).
+  // replay is per connection while each subscription has its own filter, so the pages read
+  // what they show again as well (catchUp): whatever was missed, what is shown is current. A
+  // connection closed because no page subscribes (1000) resumes nothing; an id past the
+  // gateway's window is dropped (EVENT_REPLAY_UNAVAILABLE; useEvents subscribes again).
   let lastEventId: string | undefined;
-  let apollo: ApolloClient | undefined;
+  const catchUp = new CatchUp();
   const socket = createClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
     connectionParams: () => ({ authorization, ...(lastEventId ? { lastEventId } : {}) }),
@@ -37,7 +38,7 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
     on: {
       connected: (_socket, _payload, wasRetry) => {
         onLiveState('live');
-        if (wasRetry) void apollo?.refetchQueries({ include: 'active' });
+        if (wasRetry) catchUp.announce();
       },
       message: (message) => {
         if (message.type !== 'next') return;
@@ -47,7 +48,7 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
       },
       closed: (event) => {
         const code = event instanceof CloseEvent ? event.code : undefined;
-        if (code === 4401 || code === 4403) return onSessionEnded((event as CloseEvent).reason || 'Your session has ended; sign in again');
+        if (code === 4401 || code === 4403) return onSessionEnded('Your session has ended; sign in again');
         if (code === 1000) lastEventId = undefined;
         onLiveState(code === 1000 ? 'idle' : 'reconnecting');
       },
@@ -62,7 +63,7 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
     new GraphQLWsLink(socket),
     http,
   );
-  apollo = new ApolloClient({
+  const apollo = new ApolloClient({
     link: ApolloLink.from([missingParts.link, transport]),
     cache: createCache(),
     // Partial answers are the norm in a federated graph (a field the role may not read, a
@@ -72,6 +73,7 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
   return {
     apollo,
     missingParts,
+    catchUp,
     close() {
       void socket.dispose();
       apollo.stop();

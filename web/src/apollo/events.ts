@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { CombinedGraphQLErrors } from '@apollo/client/errors';
 import { useSubscription } from '@apollo/client/react';
 import type { OperationVariables, TypedDocumentNode } from '@apollo/client';
+import { useCatchUpSignal } from './catch-up';
 
 type Options<TData, TVariables> = { variables?: TVariables; skip?: boolean; onEvent(event: TData): void };
 
@@ -9,11 +10,14 @@ type Options<TData, TVariables> = { variables?: TVariables; skip?: boolean; onEv
 // it carries errors. Apollo calls onError instead of onData for an event with any error, even
 // under errorPolicy 'all', and every event a VIEWER gets has one (the customer's hidden email).
 export function useEvents<TData, TVariables extends OperationVariables>(subscription: TypedDocumentNode<TData, TVariables>, { variables, skip, onEvent }: Options<TData, TVariables>): void {
+  const catchUp = useCatchUpSignal();
   const latest = useRef(onEvent);
   const restartSubscription = useRef(() => {});
+  const restartTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
     latest.current = onEvent;
   });
+  useEffect(() => () => clearTimeout(restartTimer.current), []);
   const { restart } = useSubscription(subscription, {
     variables,
     skip,
@@ -22,12 +26,18 @@ export function useEvents<TData, TVariables extends OperationVariables>(subscrip
     onError: (error) => {
       if (CombinedGraphQLErrors.is(error) && error.data) return latest.current(error.data as TData);
       // The gateway no longer holds the events after the id this connection resumed from: the
-      // subscription has ended, and starts again from now (the client reads its pages again
-      // after a reconnection, apollo/client.ts).
-      if (CombinedGraphQLErrors.is(error) && error.errors.some((each) => each.extensions?.code === 'EVENT_REPLAY_UNAVAILABLE')) setTimeout(() => restartSubscription.current());
+      // subscription has ended. It starts again from now, then the pages read what they show
+      // again, in that order, so a change made in between is delivered rather than missed.
+      if (CombinedGraphQLErrors.is(error) && error.errors.some((each) => each.extensions?.code === 'EVENT_REPLAY_UNAVAILABLE')) {
+        clearTimeout(restartTimer.current);
+        restartTimer.current = setTimeout(() => {
+          restartSubscription.current();
+          catchUp.announce();
+        });
+      }
     },
   } as useSubscription.Options<TData, TVariables>);
   useEffect(() => {
-    restartSubscription.current = restart;
+    restartSubscription.current = skip ? () => {} : restart;
   });
 }

@@ -4,6 +4,7 @@ import { useQuery } from '@apollo/client/react';
 import { graphql } from '../generated';
 import { graphQLErrorsOf, partState, unavailableService } from '../apollo/errors';
 import { useMissingParts } from '../apollo/missing-parts';
+import { useCatchUp } from '../apollo/catch-up';
 import { MissingNotice, Part } from '../components/Part';
 import { canWrite, useSession } from '../session';
 import { LogInteractionForm } from '../components/LogInteractionForm';
@@ -157,11 +158,15 @@ export function CustomerPage() {
 
 function CustomerView({ id }: { id: string }) {
   const { session } = useSession();
-  const { data, error, loading, refetch, fetchMore } = useQuery(CustomerQuery, { variables: { id } });
+  // The cached page shows at once on a return to it, and the server's is read behind it:
+  // events that came while the page was closed reached no one.
+  const { data, error, loading, refetch, fetchMore } = useQuery(CustomerQuery, { variables: { id }, fetchPolicy: 'cache-and-network', nextFetchPolicy: 'cache-first' });
   const [loadingMore, setLoadingMore] = useState(false);
   const errors = graphQLErrorsOf(error);
   const missingParts = useMissingParts();
-  const refetchPage = () => void refetch();
+  const refetchPage = () => void refetch().catch(() => {});
+  // Events may have been missed (a dropped connection).
+  useCatchUp(refetchPage);
   const { removedBy } = useCustomerLiveUpdates(id, { followOrders: !!data?.customer && missingParts.of(data.customer, 'orders')?.state !== 'hidden', refetch: refetchPage });
 
   if (!data) {

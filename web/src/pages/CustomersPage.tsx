@@ -5,6 +5,7 @@ import { graphql } from '../generated';
 import type { CustomerSortField, LifecycleStatus, SortDirection } from '../generated/graphql';
 import { graphQLErrorsOf } from '../apollo/errors';
 import { useEvents } from '../apollo/events';
+import { useCatchUp } from '../apollo/catch-up';
 import { Part } from '../components/Part';
 import { canWrite, useSession } from '../session';
 import './CustomersPage.css';
@@ -118,7 +119,9 @@ export function CustomersPage() {
   const applySearch = useCallback((q: string) => update({ q }, { replace: true }), [update]);
   const [field, direction] = sort.split(':') as [CustomerSortField, SortDirection];
   const variables = { first: PAGE_SIZE, filter: { search: search.trim() || undefined, status: status ? [status] : undefined }, orderBy: { field, direction } };
-  const { data, error, loading, fetchMore, refetch } = useQuery(CustomersQuery, { variables });
+  // The cached list shows at once on a return to the page, and the server's is read behind it:
+  // events that came while the page was closed reached no one.
+  const { data, error, loading, fetchMore, refetch } = useQuery(CustomersQuery, { variables, fetchPolicy: 'cache-and-network', nextFetchPolicy: 'cache-first' });
   const connection = data?.customers;
   const errors = useMemo(() => graphQLErrorsOf(error), [error]);
   // Hidden fields are expected (each shows "hidden"); any other error is named above the list.
@@ -150,13 +153,17 @@ export function CustomersPage() {
     shown.current = connection?.nodes.length ?? 0;
   });
   useEffect(() => () => clearTimeout(refetchTimer.current), []);
+  const readShownAgain = () => {
+    clearTimeout(refetchTimer.current);
+    refetchTimer.current = setTimeout(() => refetch({ first: Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, shown.current)) }).catch(() => {}), REFETCH_DEBOUNCE_MS);
+  };
   useEvents(CustomerChangedSubscription, {
     onEvent: ({ customerChanged }) => {
-      if (customerChanged.kind === 'UPDATED') return;
-      clearTimeout(refetchTimer.current);
-      refetchTimer.current = setTimeout(() => void refetch({ first: Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, shown.current)) }), REFETCH_DEBOUNCE_MS);
+      if (customerChanged.kind !== 'UPDATED') readShownAgain();
     },
   });
+  // Events may have been missed (a dropped connection): every row shown may have changed.
+  useCatchUp(readShownAgain);
 
   return (
     <div className="customers-page">
