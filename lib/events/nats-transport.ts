@@ -5,6 +5,27 @@ import { logger } from '../logger';
 import { eventNames, isEventEnvelope, type EventEnvelope, type EventNames } from './envelope';
 import { slots, subjectMatches, type Delivery, type EventFeed, type EventTransport, type Subscription } from './transport';
 
+type StreamSettings = Partial<StreamConfig> & { name: string };
+
+// The services of a namespace start together (a new cluster, `npm start`, the tests), so
+// another one may create or update the stream between this one's two calls; it then looks
+// again. Any other failure (a timeout on a busy server) is not taken for a missing stream.
+export async function ensureStream(streams: Pick<JetStreamManager['streams'], 'info' | 'add' | 'update'>, config: StreamSettings, attempt = 1): Promise<void> {
+  const exists = await streams.info(config.name).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return false;
+      throw error;
+    },
+  );
+  try {
+    await (exists ? streams.update(config.name, config) : streams.add(config));
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || attempt >= 5) throw error;
+    await ensureStream(streams, config, attempt + 1);
+  }
+}
+
 export type NatsSettings = {
   url: string;
   namespace: string;
@@ -76,26 +97,7 @@ export class NatsTransport implements EventTransport {
       { name: this.names.stream, subjects: [this.names.subjects], duplicate_window: nanos(this.settings.duplicateWindowMs), num_replicas: this.settings.replicas },
       { name: this.names.deadLetterStream, subjects: [this.names.deadLetterSubjects], num_replicas: this.settings.replicas },
     ];
-    for (const config of streams) await this.ensureStream(config);
-  }
-
-  // The services of a namespace start together (a new cluster, `npm start`, the tests), so
-  // another one may create or update the stream between this one's two calls; it then looks
-  // again. Any other failure (a timeout on a busy server) is not taken for a missing stream.
-  private async ensureStream(config: Partial<StreamConfig> & { name: string }, attempt = 1): Promise<void> {
-    const exists = await this.jsm.streams.info(config.name).then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return false;
-        throw error;
-      },
-    );
-    try {
-      await (exists ? this.jsm.streams.update(config.name, config) : this.jsm.streams.add(config));
-    } catch (error) {
-      if (!(error instanceof JetStreamApiError) || attempt >= 5) throw error;
-      await this.ensureStream(config, attempt + 1);
-    }
+    for (const config of streams) await ensureStream(this.jsm.streams, config);
   }
 
   async publish(event: EventEnvelope): Promise<void> {
