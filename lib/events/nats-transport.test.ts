@@ -38,15 +38,18 @@ describe('making sure a stream exists', () => {
     expect(existing.calls).toEqual(['info', 'update']);
   });
 
-  it('does not take a look-up that failed for a missing stream', async () => {
-    const server = serverAnswering(['timeout']);
-    await expect(ensureStream(server.streams, config)).rejects.toThrow('timeout');
-    expect(server.calls).toEqual(['info']);
+  it('does not take a look-up that failed for a missing stream, and looks again', async () => {
+    const server = serverAnswering(['timeout', 'ok', 'ok']);
+    await ensureStream(server.streams, config);
+    expect(server.calls).toEqual(['info', 'info', 'update']);
   });
 
   it('gives up after five attempts', async () => {
-    const server = serverAnswering(Array.from({ length: 10 }, (_, index) => (index % 2 ? 'overlap' : 'not found')));
-    await expect(ensureStream(server.streams, config)).rejects.toThrow('subjects overlap');
-    expect(server.calls).toHaveLength(10);
+    const refusing = serverAnswering(Array.from({ length: 10 }, (_, index) => (index % 2 ? 'overlap' : 'not found')));
+    await expect(ensureStream(refusing.streams, config)).rejects.toThrow('subjects overlap');
+    expect(refusing.calls).toHaveLength(10);
+    const silent = serverAnswering(Array(5).fill('timeout'));
+    await expect(ensureStream(silent.streams, config)).rejects.toThrow('timeout');
+    expect(silent.calls).toEqual(Array(5).fill('info'));
   });
 });

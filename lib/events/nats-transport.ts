@@ -6,22 +6,25 @@ import { eventNames, isEventEnvelope, type EventEnvelope, type EventNames } from
 import { slots, subjectMatches, type Delivery, type EventFeed, type EventTransport, type Subscription } from './transport';
 
 type StreamSettings = Partial<StreamConfig> & { name: string };
+const ENSURE_STREAM_ATTEMPTS = 5;
 
 // The services of a namespace start together (a new cluster, `npm start`, the tests), so
-// another one may create or update the stream between this one's two calls; it then looks
-// again. Any other failure (a timeout on a busy server) is not taken for a missing stream.
+// another one may create or update the stream between this one's two calls, and a busy server
+// may not answer in time: it looks again, a little later each time. Only "not found" is taken
+// for a missing stream.
 export async function ensureStream(streams: Pick<JetStreamManager['streams'], 'info' | 'add' | 'update'>, config: StreamSettings, attempt = 1): Promise<void> {
-  const exists = await streams.info(config.name).then(
-    () => true,
-    (error: unknown) => {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return false;
-      throw error;
-    },
-  );
   try {
+    const exists = await streams.info(config.name).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return false;
+        throw error;
+      },
+    );
     await (exists ? streams.update(config.name, config) : streams.add(config));
   } catch (error) {
-    if (!(error instanceof JetStreamApiError) || attempt >= 5) throw error;
+    if (attempt >= ENSURE_STREAM_ATTEMPTS) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     await ensureStream(streams, config, attempt + 1);
   }
 }

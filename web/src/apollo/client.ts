@@ -38,7 +38,9 @@ export function createConsoleClient(token: string, onSessionEnded: (reason: stri
     on: {
       connected: (_socket, _payload, wasRetry) => {
         onLiveState('live');
-        if (wasRetry) catchUp.announce();
+        // After graphql-ws has sent the subscriptions again, so a change made while the pages
+        // read is delivered rather than missed.
+        if (wasRetry) setTimeout(() => catchUp.announce());
       },
       message: (message) => {
         if (message.type !== 'next') return;

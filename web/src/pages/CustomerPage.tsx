@@ -159,7 +159,8 @@ export function CustomerPage() {
 function CustomerView({ id }: { id: string }) {
   const { session } = useSession();
   // The cached page shows at once on a return to it, and the server's is read behind it:
-  // events that came while the page was closed reached no one.
+  // events that came while the page was closed reached no one. (The timeline then shows its
+  // first page again.)
   const { data, error, loading, refetch, fetchMore } = useQuery(CustomerQuery, { variables: { id }, fetchPolicy: 'cache-and-network', nextFetchPolicy: 'cache-first' });
   const [loadingMore, setLoadingMore] = useState(false);
   const errors = graphQLErrorsOf(error);

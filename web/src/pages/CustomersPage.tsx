@@ -119,9 +119,7 @@ export function CustomersPage() {
   const applySearch = useCallback((q: string) => update({ q }, { replace: true }), [update]);
   const [field, direction] = sort.split(':') as [CustomerSortField, SortDirection];
   const variables = { first: PAGE_SIZE, filter: { search: search.trim() || undefined, status: status ? [status] : undefined }, orderBy: { field, direction } };
-  // The cached list shows at once on a return to the page, and the server's is read behind it:
-  // events that came while the page was closed reached no one.
-  const { data, error, loading, fetchMore, refetch } = useQuery(CustomersQuery, { variables, fetchPolicy: 'cache-and-network', nextFetchPolicy: 'cache-first' });
+  const { data, error, loading, fetchMore, refetch } = useQuery(CustomersQuery, { variables });
   const connection = data?.customers;
   const errors = useMemo(() => graphQLErrorsOf(error), [error]);
   // Hidden fields are expected (each shows "hidden"); any other error is named above the list.
@@ -164,6 +162,14 @@ export function CustomersPage() {
   });
   // Events may have been missed (a dropped connection): every row shown may have changed.
   useCatchUp(readShownAgain);
+  // A list shown from the cache (a return to the page, or to a filter seen before) missed the
+  // events of the meantime, which reached no page: it is read again behind the cached rows, as
+  // many as it shows.
+  const fromCache = !loading && data !== undefined;
+  useEffect(() => {
+    if (fromCache) readShownAgain();
+    // Once for each list (filter and order), not on every change of the rows.
+  }, [search, status, sort]);
 
   return (
     <div className="customers-page">
