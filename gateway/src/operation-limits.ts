@@ -148,7 +148,8 @@ function operationChecks(maxCost: number, budget: CallerBudget): ApolloServerPlu
   };
 }
 
-const fragmentsOf = (document: DocumentNode) =>
+// A document's fragments by name.
+export const fragmentsOf = (document: DocumentNode): Map<string, FragmentDefinitionNode> =>
   new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
 
 // graphql-js ends a message with "Did you mean …?" for a misspelt field, argument, type, input
@@ -157,13 +158,15 @@ const fragmentsOf = (document: DocumentNode) =>
 // takes it out of every error the gateway sends, wherever it was written.
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
+export const withoutSuggestion = (message: string): string => message.replace(SUGGESTION, '');
+
 function withoutSuggestions(): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ response }) {
           const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
-          if (result.errors) result.errors = result.errors.map((error) => (error.message.includes('Did you mean') ? { ...error, message: error.message.replace(SUGGESTION, '') } : error));
+          if (result.errors) result.errors = result.errors.map((error) => (error.message.includes('Did you mean') ? { ...error, message: withoutSuggestion(error.message) } : error));
         },
       };
     },

@@ -8,6 +8,7 @@ import { logger } from '../../lib/logger';
 import type { ResilienceOptions } from '../../lib/config';
 import { ResilientCall, readyUrlOf, type BreakerState } from '../../lib/resilient-call';
 import { createSubgraphFetcher } from './subgraph-fetcher';
+import { fragmentsOf } from './operation-limits';
 
 export type { ResilienceOptions };
 
@@ -80,7 +81,7 @@ function responseNames(selections: readonly SelectionNode[], context: Selections
 function errorsAtFieldsOf(options: GraphQLDataSourceProcessOptions, error: SubgraphUnavailableError): GraphQLError[] {
   const document = ('document' in options ? options.document : undefined) ?? parse(options.request.query ?? '{ __typename }');
   const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
-  const fragments = new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
+  const fragments = fragmentsOf(document);
   // A variable the client left out has the default its operation declares (which the query
   // planner copies into the subgraph's operation).
   const defaults = Object.fromEntries(

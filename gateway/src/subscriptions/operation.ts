@@ -22,7 +22,7 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 import type { Identity } from '../../../lib/auth';
-import { operationCost } from '../operation-limits';
+import { fragmentsOf, operationCost, withoutSuggestion } from '../operation-limits';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from './fields';
 
 // What a client sends to subscribe (or, over the same transports, to query or mutate).
@@ -53,16 +53,10 @@ export type PreparedSubscription = {
   resultKey: string;
 };
 
-const SUGGESTION = / ?Did you mean [^?]*\?/g;
-
 const SUBSCRIPTION_FIELDS_ENTITIES = new Set(Object.values(SUBSCRIPTION_FIELDS).flatMap((field) => field.entities));
 
 function refusal(message: string, code: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extra } });
-}
-
-function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
-  return new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
 }
 
 // Every node of the subscription's one root field (validation has made sure there is one
@@ -188,7 +182,7 @@ export function prepareOperation(
   const operation = getOperationAST(document, operationName);
   if (!operation) return refused(refusal(`The document has no operation named ${JSON.stringify(operationName ?? '')}, or several and no operationName`, 'OPERATION_RESOLUTION_FAILURE'));
   if (operation.operation !== 'subscription') return { kind: 'operation', document };
-  const withoutSuggestions = (message: string) => (limits.production ? message.replace(SUGGESTION, '') : message);
+  const withoutSuggestions = (message: string) => (limits.production ? withoutSuggestion(message) : message);
   let invalid: readonly GraphQLError[];
   try {
     invalid = validate(schema, document, [...specifiedRules, ...limits.validationRules]);
