@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import { printSchema } from 'graphql';
 import { SUPERGRAPH_FILE, withoutSecurityFeatures } from '../gateway/src/compose';
+import { stale } from './stamps';
 
 // `npm run build:web`: the web console's operation types (GraphQL Code Generator's client
 // preset over the committed supergraph's API schema, what clients can query) and its Vite
@@ -14,7 +14,6 @@ const root = path.join(__dirname, '..');
 const web = path.join(root, 'web');
 const generated = path.join(web, 'src', 'generated');
 const CONSOLE_BUILD = path.join(web, 'dist');
-const force = process.argv.includes('--force');
 
 // The files a step reads; not the stamps this script writes (`.…-hash`), nor its outputs.
 function sourcesOf(dir: string): string[] {
@@ -25,18 +24,12 @@ function sourcesOf(dir: string): string[] {
   });
 }
 
-function digestOf(files: string[]): string {
-  const hash = createHash('sha256');
-  for (const file of [...files].sort()) hash.update(file).update(readFileSync(file));
-  return hash.digest('hex');
-}
-
-// Runs `make` unless `output` exists and was made from these inputs (the digest in `stamp`).
+// Runs `make` unless `output` exists and was made from these inputs.
 async function unlessUnchanged(output: string, stamp: string, inputs: string[], make: () => Promise<void>): Promise<void> {
-  const digest = digestOf([...inputs, path.join(root, 'package-lock.json')]);
-  if (!force && existsSync(output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  const done = stale(output, stamp, inputs);
+  if (!done) return;
   await make();
-  writeFileSync(stamp, digest);
+  done();
 }
 
 async function main() {

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import codegenConfig, { generatedFile, modelsFile, schemaFile } from '../codegen';
+import { stale } from './stamps';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
 
 // Generates each subgraph's Prisma Client from its Prisma schema and its resolver types from
@@ -12,17 +11,6 @@ import { SUBGRAPH_NAMES, type SubgraphName } from '../lib/config';
 const root = path.join(__dirname, '..');
 const prismaCli = require.resolve('prisma/build/index.js');
 const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' };
-const force = process.argv.includes('--force');
-
-// Whether `output` is missing or was made from other inputs than these (the hash in `stamp`);
-// if so, returns a function that records these inputs once the output is written.
-function stale(output: string, stamp: string, inputs: string[]): (() => void) | null {
-  const hash = createHash('sha256');
-  for (const input of [...inputs, 'package-lock.json']) hash.update(readFileSync(path.join(root, input)));
-  const digest = hash.digest('hex');
-  if (!force && existsSync(output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return null;
-  return () => writeFileSync(stamp, digest);
-}
 
 async function main() {
   const staleTypes: { name: SubgraphName; done: () => void }[] = [];
