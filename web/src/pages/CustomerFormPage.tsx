@@ -4,6 +4,7 @@ import { useMutation, useQuery } from '@apollo/client/react';
 import { graphql } from '../generated';
 import type { CustomerKind, LifecycleStatus, UpdateCustomerInput } from '../generated/graphql';
 import { graphQLErrorsOf } from '../apollo/errors';
+import { KIND_LABELS, KINDS, STATUS_LABELS, STATUSES } from '../labels';
 import { canWrite, useSession } from '../session';
 import { FormErrors, FormField, noErrors, placeErrors, type PlacedErrors } from '../components/FormField';
 import '../components/forms.css';
@@ -50,10 +51,6 @@ const UpdateCustomer = graphql(`
   }
 `);
 
-const statusLabels = { LEAD: 'Lead', PROSPECT: 'Prospect', ACTIVE: 'Active', CHURNED: 'Churned' } satisfies Record<LifecycleStatus, string>;
-const kindLabels = { PERSON: 'Person', ORGANIZATION: 'Organization' } satisfies Record<CustomerKind, string>;
-const statuses = Object.keys(statusLabels) as LifecycleStatus[];
-const kinds = Object.keys(kindLabels) as CustomerKind[];
 
 // What the inputs hold: text as typed, tags comma separated.
 type FormValues = { kind: CustomerKind; name: string; email: string; phone: string; company: string; status: LifecycleStatus; tags: string };
@@ -113,7 +110,7 @@ function EditCustomer({ id }: { id: string }) {
   return <CustomerFields id={id} initial={initial} statusChoices={[customer.status, ...customer.nextStatuses]} />;
 }
 
-function CustomerFields({ id, initial, statusChoices = statuses }: { id?: string; initial: FormValues; statusChoices?: readonly LifecycleStatus[] }) {
+function CustomerFields({ id, initial, statusChoices = STATUSES }: { id?: string; initial: FormValues; statusChoices?: readonly LifecycleStatus[] }) {
   const navigate = useNavigate();
   const [values, setValues] = useState(initial);
   const [errors, setErrors] = useState<PlacedErrors>(noErrors);
@@ -147,9 +144,9 @@ function CustomerFields({ id, initial, statusChoices = statuses }: { id?: string
         <div className="form-row">
           <FormField label="Kind" name="kind" error={fieldError('kind')}>
             <select name="kind" value={values.kind} onChange={set('kind')}>
-              {kinds.map((kind) => (
+              {KINDS.map((kind) => (
                 <option key={kind} value={kind}>
-                  {kindLabels[kind]}
+                  {KIND_LABELS[kind]}
                 </option>
               ))}
             </select>
@@ -158,7 +155,7 @@ function CustomerFields({ id, initial, statusChoices = statuses }: { id?: string
             <select name="status" value={values.status} onChange={set('status')}>
               {statusChoices.map((status) => (
                 <option key={status} value={status}>
-                  {statusLabels[status]}
+                  {STATUS_LABELS[status]}
                 </option>
               ))}
             </select>

@@ -2,8 +2,9 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useQuery } from '@apollo/client/react';
 import { graphql } from '../generated';
-import type { CustomerSortField, LifecycleStatus, SortDirection } from '../generated/graphql';
+import type { CustomerSortField, SortDirection } from '../generated/graphql';
 import { graphQLErrorsOf } from '../apollo/errors';
+import { STATUS_LABELS, STATUSES } from '../labels';
 import { useEvents } from '../apollo/events';
 import { useCatchUp } from '../apollo/catch-up';
 import { Part } from '../components/Part';
@@ -59,7 +60,6 @@ const CustomerChangedSubscription = graphql(`
   }
 `);
 
-const STATUSES = ['LEAD', 'PROSPECT', 'ACTIVE', 'CHURNED'] as const satisfies readonly LifecycleStatus[];
 
 type Sort = `${CustomerSortField}:${SortDirection}`;
 const SORTS = [
@@ -189,7 +189,7 @@ export function CustomersPage() {
             <option value="">All</option>
             {STATUSES.map((each) => (
               <option key={each} value={each}>
-                {each.charAt(0) + each.slice(1).toLowerCase()}
+                {STATUS_LABELS[each]}
               </option>
             ))}
           </select>
