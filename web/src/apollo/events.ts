@@ -3,6 +3,7 @@ import { CombinedGraphQLErrors } from '@apollo/client/errors';
 import { useSubscription } from '@apollo/client/react';
 import type { OperationVariables, TypedDocumentNode } from '@apollo/client';
 import { useCatchUpSignal } from './catch-up';
+import { useDebounced } from '../use-debounced';
 
 type Options<TData, TVariables> = { variables?: TVariables; skip?: boolean; onEvent(event: TData): void };
 
@@ -12,12 +13,16 @@ type Options<TData, TVariables> = { variables?: TVariables; skip?: boolean; onEv
 export function useEvents<TData, TVariables extends OperationVariables>(subscription: TypedDocumentNode<TData, TVariables>, { variables, skip, onEvent }: Options<TData, TVariables>): void {
   const catchUp = useCatchUpSignal();
   const latest = useRef(onEvent);
-  const restartSubscription = useRef(() => {});
-  const restartTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
     latest.current = onEvent;
   });
-  useEffect(() => () => clearTimeout(restartTimer.current), []);
+  // The subscription starts again from now, then the pages read what they show again, in that
+  // order, so a change made in between is delivered rather than missed.
+  const startAgain = useDebounced(() => {
+    if (skip) return;
+    restart();
+    catchUp.announce();
+  }, 0);
   const { restart } = useSubscription(subscription, {
     variables,
     skip,
@@ -26,18 +31,8 @@ export function useEvents<TData, TVariables extends OperationVariables>(subscrip
     onError: (error) => {
       if (CombinedGraphQLErrors.is(error) && error.data) return latest.current(error.data as TData);
       // The gateway no longer holds the events after the id this connection resumed from: the
-      // subscription has ended. It starts again from now, then the pages read what they show
-      // again, in that order, so a change made in between is delivered rather than missed.
-      if (CombinedGraphQLErrors.is(error) && error.errors.some((each) => each.extensions?.code === 'EVENT_REPLAY_UNAVAILABLE')) {
-        clearTimeout(restartTimer.current);
-        restartTimer.current = setTimeout(() => {
-          restartSubscription.current();
-          catchUp.announce();
-        });
-      }
+      // subscription has ended.
+      if (CombinedGraphQLErrors.is(error) && error.errors.some((each) => each.extensions?.code === 'EVENT_REPLAY_UNAVAILABLE')) startAgain();
     },
   } as useSubscription.Options<TData, TVariables>);
-  useEffect(() => {
-    restartSubscription.current = skip ? () => {} : restart;
-  });
 }

@@ -7,6 +7,7 @@ import { graphQLErrorsOf } from '../apollo/errors';
 import { STATUS_LABELS, STATUSES } from '../labels';
 import { useEvents } from '../apollo/events';
 import { useCatchUp } from '../apollo/catch-up';
+import { useDebounced } from '../use-debounced';
 import { Part } from '../components/Part';
 import { canWrite, useSession } from '../session';
 import './CustomersPage.css';
@@ -145,16 +146,8 @@ export function CustomersPage() {
   // deleted customer matches the filter or where it sorts, so the list is asked again from the
   // top (no `after`: the cache replaces it), as many rows as are shown so the reader keeps
   // their place, once for a burst of events.
-  const refetchTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  const shown = useRef(0);
-  useEffect(() => {
-    shown.current = connection?.nodes.length ?? 0;
-  });
-  useEffect(() => () => clearTimeout(refetchTimer.current), []);
-  const readShownAgain = () => {
-    clearTimeout(refetchTimer.current);
-    refetchTimer.current = setTimeout(() => refetch({ first: Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, shown.current)) }).catch(() => {}), REFETCH_DEBOUNCE_MS);
-  };
+  const shown = connection?.nodes.length ?? 0;
+  const readShownAgain = useDebounced(() => void refetch({ first: Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, shown)) }).catch(() => {}), REFETCH_DEBOUNCE_MS);
   useEvents(CustomerChangedSubscription, {
     onEvent: ({ customerChanged }) => {
       if (customerChanged.kind !== 'UPDATED') readShownAgain();

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { useEvents } from '../../apollo/events';
+import { useDebounced } from '../../use-debounced';
 import { graphql } from '../../generated';
 import type { CustomerChangeKind } from '../../generated/graphql';
 
@@ -39,8 +40,7 @@ type Options = {
 // read the page's sales parts again, and a deletion or erasure is returned for a notice.
 export function useCustomerLiveUpdates(id: string, { followOrders, refetch }: Options): { removedBy?: CustomerChangeKind } {
   const [removedBy, setRemovedBy] = useState<CustomerChangeKind>();
-  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useEffect(() => () => clearTimeout(timer.current), []);
+  const refetchSoon = useDebounced(refetch, REFETCH_DELAY_MS);
 
   useEvents(CustomerChanged, {
     variables: { id },
@@ -51,10 +51,7 @@ export function useCustomerLiveUpdates(id: string, { followOrders, refetch }: Op
   useEvents(OrderPlaced, {
     variables: { id },
     skip: !followOrders,
-    onEvent: () => {
-      clearTimeout(timer.current);
-      timer.current = setTimeout(() => refetch(), REFETCH_DELAY_MS);
-    },
+    onEvent: refetchSoon,
   });
   return { removedBy };
 }
