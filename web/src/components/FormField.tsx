@@ -56,3 +56,12 @@ export function FormErrors({ messages }: { messages: readonly string[] }) {
     </div>
   );
 }
+
+// A select's options: each value, shown by its label.
+export function Options<Value extends string>({ values, labels }: { values: readonly Value[]; labels: Record<Value, string> }) {
+  return values.map((value) => (
+    <option key={value} value={value}>
+      {labels[value]}
+    </option>
+  ));
+}

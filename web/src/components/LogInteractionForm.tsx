@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation } from '@apollo/client/react';
 import { graphql } from '../generated';
 import type { InteractionType } from '../generated/graphql';
-import { FormErrors, FormField, noErrors, placeErrors, type PlacedErrors } from './FormField';
+import { FormErrors, FormField, noErrors, Options, placeErrors, type PlacedErrors } from './FormField';
 import './forms.css';
 
 const LogInteraction = graphql(`
@@ -51,11 +51,7 @@ export function LogInteractionForm({ customerId, onDone }: { customerId: string;
       <div className="form-row">
         <FormField label="Type" name="type" error={errors.byField.type}>
           <select name="type" value={type} onChange={(event) => setType(event.target.value as InteractionType)}>
-            {interactionTypes.map((value) => (
-              <option key={value} value={value}>
-                {interactionTypeLabels[value]}
-              </option>
-            ))}
+            <Options values={interactionTypes} labels={interactionTypeLabels} />
           </select>
         </FormField>
         <FormField label="Subject" name="subject" error={errors.byField.subject}>

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { graphql } from '../generated';
 import type { OrderStatus } from '../generated/graphql';
-import { FormErrors, FormField, noErrors, placeErrors, type PlacedErrors } from './FormField';
+import { FormErrors, FormField, noErrors, Options, placeErrors, type PlacedErrors } from './FormField';
 import './forms.css';
 
 const PlaceOrderProducts = graphql(`
@@ -93,11 +93,7 @@ export function PlaceOrderForm({ customerId, onDone }: { customerId: string; onD
         </FormField>
         <FormField label="Status" name="status" error={errors.byField.status}>
           <select name="status" value={status} onChange={(event) => setStatus(event.target.value as CreatableStatus)}>
-            {creatableStatuses.map((value) => (
-              <option key={value} value={value}>
-                {creatableStatusLabels[value]}
-              </option>
-            ))}
+            <Options values={creatableStatuses} labels={creatableStatusLabels} />
           </select>
         </FormField>
       </div>

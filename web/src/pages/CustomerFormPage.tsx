@@ -6,7 +6,7 @@ import type { CustomerKind, LifecycleStatus, UpdateCustomerInput } from '../gene
 import { graphQLErrorsOf } from '../apollo/errors';
 import { KIND_LABELS, KINDS, STATUS_LABELS, STATUSES } from '../labels';
 import { canWrite, useSession } from '../session';
-import { FormErrors, FormField, noErrors, placeErrors, type PlacedErrors } from '../components/FormField';
+import { FormErrors, FormField, noErrors, Options, placeErrors, type PlacedErrors } from '../components/FormField';
 import '../components/forms.css';
 
 // What the form edits, and what the list and customer page show: the mutations select it too,
@@ -144,20 +144,12 @@ function CustomerFields({ id, initial, statusChoices = STATUSES }: { id?: string
         <div className="form-row">
           <FormField label="Kind" name="kind" error={fieldError('kind')}>
             <select name="kind" value={values.kind} onChange={set('kind')}>
-              {KINDS.map((kind) => (
-                <option key={kind} value={kind}>
-                  {KIND_LABELS[kind]}
-                </option>
-              ))}
+              <Options values={KINDS} labels={KIND_LABELS} />
             </select>
           </FormField>
           <FormField label="Status" name="status" error={fieldError('status')}>
             <select name="status" value={values.status} onChange={set('status')}>
-              {statusChoices.map((status) => (
-                <option key={status} value={status}>
-                  {STATUS_LABELS[status]}
-                </option>
-              ))}
+              <Options values={statusChoices} labels={STATUS_LABELS} />
             </select>
           </FormField>
         </div>

@@ -9,6 +9,7 @@ import { useEvents } from '../apollo/events';
 import { useCatchUp } from '../apollo/catch-up';
 import { useDebounced } from '../use-debounced';
 import { Part } from '../components/Part';
+import { Options } from '../components/FormField';
 import { canWrite, useSession } from '../session';
 import './CustomersPage.css';
 
@@ -180,11 +181,7 @@ export function CustomersPage() {
           Status
           <select value={status ?? ''} onChange={(event) => update({ status: event.target.value })} data-testid="status-filter">
             <option value="">All</option>
-            {STATUSES.map((each) => (
-              <option key={each} value={each}>
-                {STATUS_LABELS[each]}
-              </option>
-            ))}
+            <Options values={STATUSES} labels={STATUS_LABELS} />
           </select>
         </label>
         <label>
